@@ -1,0 +1,197 @@
+//! The command line (SPEC §7): argument definitions, one-line errors, exit codes.
+
+use std::ffi::OsString;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pathwise_policy::{SourceAddress, TableKind};
+
+use crate::commands;
+
+/// Exit code of a bad argument (SPEC §7).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code of a failure while running (an unreadable file, a bad config).
+pub const EXIT_FAILURE: u8 = 1;
+
+/// A DNS stub resolver and forwarding proxy that knows the host's IPv6 paths.
+///
+/// pathwise drops AAAA answers when Teredo is the host's only IPv6 path, and orders answers
+/// native IPv6 > 6to4 > IPv4 > Teredo.
+#[derive(Debug, Parser)]
+#[command(name = "pathwise", version, arg_required_else_help = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the class of each address, decoding Teredo and 6to4 addresses.
+    Classify(ClassifyArgs),
+    /// Print destinations in RFC 6724 preference order, given local source addresses.
+    Order(OrderArgs),
+    /// Print a /etc/gai.conf that makes glibc's getaddrinfo sort as pathwise does.
+    GaiConf(GaiConfArgs),
+}
+
+/// `pathwise classify`.
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Print a JSON array of {"address", "class"} objects.
+    #[arg(long)]
+    pub json: bool,
+    /// The addresses, IPv4 or IPv6.
+    #[arg(required = true, value_name = "ADDR")]
+    pub addresses: Vec<IpAddr>,
+}
+
+/// `pathwise order`.
+#[derive(Debug, Args)]
+pub struct OrderArgs {
+    /// The policy table [default: the config's policy.order, else seed].
+    #[arg(long, value_enum)]
+    pub table: Option<TableArg>,
+    /// A config file: its policy.order and [[policy.order_table]] rows (for --table custom).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A local source address, repeatable; prefix length default 64 for IPv6, 32 for IPv4.
+    /// Suffixes ",deprecated" and ",home" mark RFC 6724 rule 3 and 4 addresses.
+    /// Default: the host's own addresses.
+    #[arg(long = "source", value_name = "ADDR[/PLEN]", value_parser = parse_source)]
+    pub sources: Vec<SourceAddress>,
+    /// Print a JSON array of address strings, most preferred first.
+    #[arg(long)]
+    pub json: bool,
+    /// The destinations, in the order they were received.
+    #[arg(required = true, value_name = "ADDR")]
+    pub destinations: Vec<IpAddr>,
+}
+
+/// `pathwise gai-conf`.
+#[derive(Debug, Args)]
+pub struct GaiConfArgs {
+    /// The built-in table to render.
+    #[arg(long, value_enum, default_value_t = BuiltinTableArg::Seed)]
+    pub table: BuiltinTableArg,
+}
+
+/// `--table` of `pathwise order`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TableArg {
+    /// RFC 3484 plus Teredo: native IPv6 > 6to4 > IPv4 > Teredo.
+    Seed,
+    /// RFC 6724 section 2.1's default table.
+    Rfc6724,
+    /// [[policy.order_table]] rows from --config.
+    Custom,
+}
+
+impl From<TableArg> for TableKind {
+    fn from(arg: TableArg) -> Self {
+        match arg {
+            TableArg::Seed => TableKind::Seed,
+            TableArg::Rfc6724 => TableKind::Rfc6724,
+            TableArg::Custom => TableKind::Custom,
+        }
+    }
+}
+
+/// `--table` of `pathwise gai-conf`: only the built-in tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BuiltinTableArg {
+    /// RFC 3484 plus Teredo: native IPv6 > 6to4 > IPv4 > Teredo.
+    Seed,
+    /// RFC 6724 section 2.1's default table.
+    Rfc6724,
+}
+
+impl From<BuiltinTableArg> for TableKind {
+    fn from(arg: BuiltinTableArg) -> Self {
+        match arg {
+            BuiltinTableArg::Seed => TableKind::Seed,
+            BuiltinTableArg::Rfc6724 => TableKind::Rfc6724,
+        }
+    }
+}
+
+/// Parses `ADDR[/PLEN][,deprecated][,home]`.
+pub fn parse_source(text: &str) -> Result<SourceAddress, String> {
+    let mut parts = text.split(',');
+    let address_part = parts.next().unwrap_or_default();
+    let (address, prefix_len) = match address_part.split_once('/') {
+        Some((address, len)) => (address, Some(len)),
+        None => (address_part, None),
+    };
+    let address: IpAddr =
+        address.parse().map_err(|_| format!("{address:?} is not an IP address"))?;
+    let mut source = SourceAddress::new(address);
+    if let Some(len) = prefix_len {
+        let max = if address.is_ipv4() { 32 } else { 128 };
+        source.prefix_len = len
+            .parse()
+            .ok()
+            .filter(|len| *len <= max)
+            .ok_or_else(|| format!("{len:?} is not a prefix length from 0 to {max}"))?;
+    }
+    for flag in parts {
+        match flag {
+            "deprecated" => source.deprecated = true,
+            "home" => source.home = true,
+            other => return Err(format!("{other:?} is not one of deprecated, home")),
+        }
+    }
+    Ok(source)
+}
+
+/// Parses `args` and runs the subcommand; returns the process's exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
+    let outcome = match cli.command {
+        Command::Classify(args) => commands::classify::run(&args),
+        Command::Order(args) => commands::order::run(&args),
+        Command::GaiConf(args) => commands::gai_conf::run(&args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("pathwise: {error:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// Help and version go out as clap prints them; any other error becomes one line naming the
+/// bad argument, and exit code 2 (SPEC §7).
+fn usage_error(error: &clap::Error) -> ExitCode {
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            return ExitCode::from(EXIT_USAGE);
+        }
+        _ => {}
+    }
+    eprintln!("pathwise: {}", one_line(error));
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn one_line(error: &clap::Error) -> String {
+    let rendered = error.render().to_string();
+    let first = rendered.lines().next().unwrap_or_default();
+    let mut line = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    if let Some(ContextValue::Strings(valid)) = error.get(ContextKind::ValidValue) {
+        line.push_str(&format!("; expected one of {}", valid.join(", ")));
+    }
+    line
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand; each takes its parsed arguments and prints to stdout.
+
+pub mod classify;
+pub mod gai_conf;
+pub mod order;

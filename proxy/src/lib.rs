@@ -1,0 +1,8 @@
+//! pathwise: a DNS stub resolver and forwarding proxy that knows the host's IPv6 paths.
+//!
+//! This crate holds everything with I/O; the decisions live in `pathwise-policy`.
+
+pub mod cli;
+pub mod commands;
+pub mod host;
+pub mod order_config;
