@@ -114,7 +114,12 @@ pub fn describe(address: IpAddr) -> Classified {
         IpAddr::V6(v6) => (teredo_parts(v6), sixtofour_ipv4(v6).or(v6.to_ipv4_mapped())),
         IpAddr::V4(_) => (None, None),
     };
-    Classified { address, class, teredo, embedded_ipv4 }
+    Classified {
+        address,
+        class,
+        teredo,
+        embedded_ipv4,
+    }
 }
 
 /// The class of an address (SPEC §2).

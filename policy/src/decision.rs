@@ -125,7 +125,9 @@ pub(crate) fn has_ipv6hint(record: &Record) -> bool {
         RData::SVCB(svcb) => svcb,
         _ => return false,
     };
-    svcb.svc_params.iter().any(|(key, _)| *key == SvcParamKey::Ipv6Hint)
+    svcb.svc_params
+        .iter()
+        .any(|(key, _)| *key == SvcParamKey::Ipv6Hint)
 }
 
 /// Why AAAA data was kept although the filter was active (SPEC §9
@@ -233,5 +235,8 @@ pub fn decide(
             }
         }
     }
-    AaaaDecision::Remove { reason, keep_teredo: config.keep_teredo_destinations }
+    AaaaDecision::Remove {
+        reason,
+        keep_teredo: config.keep_teredo_destinations,
+    }
 }

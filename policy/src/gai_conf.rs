@@ -8,8 +8,11 @@ use crate::table::PolicyTable;
 /// IPv4 scopes of RFC 6724 §3.2: link-local and loopback are link-local, everything else,
 /// private ranges included, is global. glibc 2.36 has the same defaults; older releases
 /// treated private ranges as site-local, so they are written out.
-const SCOPEV4: [(&str, u8); 3] =
-    [("::ffff:169.254.0.0/112", 2), ("::ffff:127.0.0.0/104", 2), ("::ffff:0.0.0.0/96", 14)];
+const SCOPEV4: [(&str, u8); 3] = [
+    ("::ffff:169.254.0.0/112", 2),
+    ("::ffff:127.0.0.0/104", 2),
+    ("::ffff:0.0.0.0/96", 14),
+];
 
 /// The text of a `gai.conf` for `table`, headed by `title`. Any `label` or `precedence` line
 /// replaces glibc's whole built-in table of that kind, so every row is written.

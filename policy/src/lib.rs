@@ -12,9 +12,12 @@ pub mod table;
 
 pub use class::{AddressClass, Classified, TeredoParts, classify, describe};
 pub use decision::{
-    AaaaDecision, ARecord, ExplicitAsk, KeepReason, PolicyConfig, QueryFacts, ResponseFacts, decide,
+    ARecord, AaaaDecision, ExplicitAsk, KeepReason, PolicyConfig, QueryFacts, ResponseFacts, decide,
 };
 pub use paths::{FilterMode, FilterReason, Path, PathState};
 pub use select::{RankedDestination, SourceAddress, sort_destinations};
 pub use shape::{ShapeReport, shape};
 pub use table::{PolicyTable, Prefix, TableKind, TableRow};
+
+#[cfg(test)]
+mod tests;

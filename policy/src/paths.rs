@@ -96,7 +96,9 @@ impl FromIterator<Path> for PathState {
 
 impl fmt::Debug for PathState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.iter().map(Path::as_str)).finish()
+        f.debug_set()
+            .entries(self.iter().map(Path::as_str))
+            .finish()
     }
 }
 

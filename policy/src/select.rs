@@ -23,7 +23,12 @@ impl SourceAddress {
     /// A preferred, non-home source with the default prefix length: 64 for IPv6, 32 for IPv4.
     pub fn new(address: IpAddr) -> Self {
         let prefix_len = if address.is_ipv6() { 64 } else { 32 };
-        Self { address, prefix_len, deprecated: false, home: false }
+        Self {
+            address,
+            prefix_len,
+            deprecated: false,
+            home: false,
+        }
     }
 
     /// The prefix length in the IPv6 space of RFC 6724, where IPv4 is `::ffff:0:0/96`.
@@ -70,7 +75,8 @@ pub fn scope(address: IpAddr) -> u8 {
 
 /// Bits `source` and `destination` share, up to the source's prefix length (RFC 6724 §2.2).
 pub fn common_prefix_len(source: &SourceAddress, destination: IpAddr) -> u32 {
-    let shared = (u128::from(as_v6(source.address)) ^ u128::from(as_v6(destination))).leading_zeros();
+    let shared =
+        (u128::from(as_v6(source.address)) ^ u128::from(as_v6(destination))).leading_zeros();
     shared.min(source.mapped_prefix_len())
 }
 
@@ -84,7 +90,10 @@ pub fn select_source(
     destination: IpAddr,
 ) -> Option<SourceAddress> {
     let mut best: Option<&SourceAddress> = None;
-    for candidate in sources.iter().filter(|s| s.address.is_ipv4() == destination.is_ipv4()) {
+    for candidate in sources
+        .iter()
+        .filter(|s| s.address.is_ipv4() == destination.is_ipv4())
+    {
         best = match best {
             Some(current) if compare_sources(table, destination, current, candidate).is_le() => {
                 Some(current)
@@ -128,14 +137,13 @@ fn compare_sources(
             )
         })
         // Rule 8: use the longest matching prefix.
-        .then_with(|| {
-            common_prefix_len(b, destination).cmp(&common_prefix_len(a, destination))
-        })
+        .then_with(|| common_prefix_len(b, destination).cmp(&common_prefix_len(a, destination)))
 }
 
 /// Orders destinations by RFC 6724 §6: rules 1 (usable), 2 (matching scope), 3 (avoid
 /// deprecated), 4 (home), 5 (matching label), 6 (precedence), 8 (smaller scope), 9 (longest
-/// matching prefix, same family) and 10 (otherwise keep the given order). Rule 7 (native
+/// matching prefix, same family; for IPv4 only inside the source's subnet) and 10 (otherwise
+/// keep the given order). Rule 7 (native
 /// transport) needs interface types and is left out.
 pub fn sort_destinations(
     table: &PolicyTable,
@@ -154,38 +162,57 @@ pub fn sort_destinations(
 }
 
 /// `Less` when `a` is to be tried before `b`.
-fn compare_destinations(table: &PolicyTable, a: &RankedDestination, b: &RankedDestination) -> Ordering {
+fn compare_destinations(
+    table: &PolicyTable,
+    a: &RankedDestination,
+    b: &RankedDestination,
+) -> Ordering {
     let (da, db) = (a.destination, b.destination);
     let (Some(sa), Some(sb)) = (a.source, b.source) else {
         // Rule 1: avoid unusable destinations (no source of that family).
         return prefer(a.source.is_some(), b.source.is_some());
     };
     // Rule 2: prefer matching scope.
-    prefer(scope(da) == scope(sa.address), scope(db) == scope(sb.address))
-        // Rule 3: avoid deprecated addresses.
-        .then_with(|| prefer(!sa.deprecated, !sb.deprecated))
-        // Rule 4: prefer home addresses.
-        .then_with(|| prefer(sa.home, sb.home))
-        // Rule 5: prefer matching label.
-        .then_with(|| {
-            let matches = |d: IpAddr, s: &SourceAddress| {
-                let label = table.label(d);
-                label.is_some() && label == table.label(s.address)
-            };
-            prefer(matches(da, &sa), matches(db, &sb))
-        })
-        // Rule 6: prefer higher precedence.
-        .then_with(|| table.precedence(db).cmp(&table.precedence(da)))
-        // Rule 8: prefer smaller scope.
-        .then_with(|| scope(da).cmp(&scope(db)))
-        // Rule 9: use the longest matching prefix, between destinations of one family.
-        .then_with(|| {
-            if da.is_ipv4() != db.is_ipv4() {
-                return Ordering::Equal;
-            }
-            common_prefix_len(&sb, db).cmp(&common_prefix_len(&sa, da))
-        })
+    prefer(
+        scope(da) == scope(sa.address),
+        scope(db) == scope(sb.address),
+    )
+    // Rule 3: avoid deprecated addresses.
+    .then_with(|| prefer(!sa.deprecated, !sb.deprecated))
+    // Rule 4: prefer home addresses.
+    .then_with(|| prefer(sa.home, sb.home))
+    // Rule 5: prefer matching label.
+    .then_with(|| {
+        let matches = |d: IpAddr, s: &SourceAddress| {
+            let label = table.label(d);
+            label.is_some() && label == table.label(s.address)
+        };
+        prefer(matches(da, &sa), matches(db, &sb))
+    })
+    // Rule 6: prefer higher precedence.
+    .then_with(|| table.precedence(db).cmp(&table.precedence(da)))
+    // Rule 8: prefer smaller scope.
+    .then_with(|| scope(da).cmp(&scope(db)))
+    // Rule 9: use the longest matching prefix, between destinations of one family.
+    .then_with(|| {
+        if da.is_ipv4() != db.is_ipv4() {
+            return Ordering::Equal;
+        }
+        rule9_prefix_len(&sb, db).cmp(&rule9_prefix_len(&sa, da))
+    })
     // Rule 10: otherwise, leave the order unchanged (the sort is stable).
+}
+
+/// The prefix length rule 9 compares. For IPv4, bits shared outside the source's own subnet
+/// count as none: they say nothing about topology, and ranking by them defeats DNS round robin.
+/// glibc's getaddrinfo and Go's resolver make the same exception.
+fn rule9_prefix_len(source: &SourceAddress, destination: IpAddr) -> u32 {
+    let length = common_prefix_len(source, destination);
+    if destination.is_ipv4() && length < source.mapped_prefix_len() {
+        0
+    } else {
+        length
+    }
 }
 
 /// `Less` when only `a` has the preferred property.

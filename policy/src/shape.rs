@@ -70,14 +70,20 @@ fn remove_ipv6_data(
 ) {
     // `policy.keep_teredo_destinations`: a Teredo destination needs no relay (the seed).
     let removable = |address: Ipv6Addr| !(keep_teredo && teredo_parts(address).is_some());
-    let aaaa_query = message.queries.first().is_some_and(|q| q.query_type == RecordType::AAAA);
+    let aaaa_query = message
+        .queries
+        .first()
+        .is_some_and(|q| q.query_type == RecordType::AAAA);
 
     // Answer: every AAAA record of an AAAA query, with its RRSIG; CNAME and DNAME records stay.
     if aaaa_query {
         let (aaaa, rrsig) = remove_aaaa(&mut message.answers, |_, _, address| removable(address));
         report.removed_answer = aaaa;
         report.removed_rrsig += rrsig;
-        let left = message.answers.iter().any(|r| r.record_type() == RecordType::AAAA);
+        let left = message
+            .answers
+            .iter()
+            .any(|r| r.record_type() == RecordType::AAAA);
         if aaaa > 0 && !left {
             report.nodata = true;
             cap_negative_ttl(&mut message.authorities, filtered_ttl);
@@ -87,13 +93,19 @@ fn remove_ipv6_data(
     // Additional: AAAA records of owners that have an A record there too (as BIND does).
     let (aaaa, rrsig) = remove_aaaa(&mut message.additionals, |section, owner, address| {
         removable(address)
-            && section.iter().any(|r| r.record_type() == RecordType::A && r.name == *owner)
+            && section
+                .iter()
+                .any(|r| r.record_type() == RecordType::A && r.name == *owner)
     });
     report.removed_additional = aaaa;
     report.removed_rrsig += rrsig;
 
     // HTTPS/SVCB: clients may connect to hints when no AAAA is available (RFC 9460 §7.3).
-    for record in message.answers.iter_mut().chain(message.additionals.iter_mut()) {
+    for record in message
+        .answers
+        .iter_mut()
+        .chain(message.additionals.iter_mut())
+    {
         let svcb = match &mut record.data {
             RData::HTTPS(https) => &mut https.0,
             RData::SVCB(svcb) => svcb,
@@ -118,7 +130,9 @@ fn remove_aaaa(
     for i in (0..section.len()).rev() {
         let record = &section[i];
         let edited_rrset = rrsig_type_covered(record) == Some(RecordType::AAAA)
-            && section.iter().any(|r| r.name == record.name && picks(section, r));
+            && section
+                .iter()
+                .any(|r| r.name == record.name && picks(section, r));
         if edited_rrset {
             section.remove(i);
             rrsig += 1;
@@ -199,20 +213,22 @@ pub fn order_addresses(section: &mut [Record], table: &PolicyTable) -> bool {
     if section_in_order(section, table) {
         return false;
     }
+    let mut grouped = vec![false; section.len()];
+    let mut rrset: Vec<(usize, u8)> = Vec::new();
     let mut moved = false;
     for first in 0..section.len() {
-        let Some(_) = address_of(&section[first]) else {
-            continue;
-        };
-        if section[..first].iter().any(|earlier| same_rrset(earlier, &section[first])) {
+        if grouped[first] || address_of(&section[first]).is_none() {
             continue;
         }
-        let positions: Vec<usize> = (first..section.len())
-            .filter(|&i| same_rrset(&section[first], &section[i]))
-            .collect();
-        moved |= insertion_sort_at(section, &positions, |record| {
-            address_of(record).map_or(0, |address| table.precedence(address))
-        });
+        rrset.clear();
+        for i in first..section.len() {
+            if !grouped[i] && same_rrset(&section[first], &section[i]) {
+                grouped[i] = true;
+                let precedence = address_of(&section[i]).map_or(0, |a| table.precedence(a));
+                rrset.push((i, precedence));
+            }
+        }
+        moved |= reorder_rrset(section, &rrset);
     }
     moved
 }
@@ -236,19 +252,30 @@ fn section_in_order(section: &[Record], table: &PolicyTable) -> bool {
     true
 }
 
-/// Stable insertion sort, highest key first, of the records at `positions`. Returns whether any
-/// record moved.
-fn insertion_sort_at(section: &mut [Record], positions: &[usize], key: impl Fn(&Record) -> u8) -> bool {
-    let mut moved = false;
-    for i in 1..positions.len() {
-        let mut j = i;
-        while j > 0 && key(&section[positions[j]]) > key(&section[positions[j - 1]]) {
-            section.swap(positions[j], positions[j - 1]);
-            moved = true;
-            j -= 1;
+/// Puts one RRset, given as (position, precedence) pairs in section order, into stable
+/// descending precedence order within its own positions. Returns whether anything moved.
+fn reorder_rrset(section: &mut [Record], rrset: &[(usize, u8)]) -> bool {
+    // sources[j]: which member goes to the j-th position of the RRset.
+    let mut sources: Vec<usize> = (0..rrset.len()).collect();
+    sources.sort_by_key(|&member| std::cmp::Reverse(rrset[member].1));
+    if sources.iter().enumerate().all(|(j, &member)| j == member) {
+        return false;
+    }
+    // Follow each cycle of the permutation with swaps: every record moves once.
+    let mut placed = vec![false; rrset.len()];
+    for start in 0..rrset.len() {
+        let mut current = start;
+        while !placed[current] {
+            placed[current] = true;
+            let next = sources[current];
+            if next == start {
+                break;
+            }
+            section.swap(rrset[current].0, rrset[next].0);
+            current = next;
         }
     }
-    moved
+    true
 }
 
 fn address_of(record: &Record) -> Option<IpAddr> {

@@ -26,7 +26,10 @@ impl Prefix {
     /// A prefix from an address and a length; host bits are cleared. Lengths over 128 are capped.
     pub fn new(address: Ipv6Addr, len: u8) -> Self {
         let len = len.min(128);
-        Self { bits: u128::from(address) & mask(len), len }
+        Self {
+            bits: u128::from(address) & mask(len),
+            len,
+        }
     }
 
     /// The prefix length in bits.
@@ -46,7 +49,11 @@ impl Prefix {
 }
 
 const fn mask(len: u8) -> u128 {
-    if len == 0 { 0 } else { u128::MAX << (128 - len as u32) }
+    if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - len as u32)
+    }
 }
 
 impl FromStr for Prefix {
@@ -195,7 +202,7 @@ impl PolicyTable {
     }
 
     fn sorted(mut rows: Vec<TableRow>) -> Self {
-        rows.sort_by(|a, b| b.prefix.length().cmp(&a.prefix.length()));
+        rows.sort_by_key(|row| std::cmp::Reverse(row.prefix.length()));
         Self { rows }
     }
 

@@ -127,8 +127,9 @@ pub fn parse_source(text: &str) -> Result<SourceAddress, String> {
         Some((address, len)) => (address, Some(len)),
         None => (address_part, None),
     };
-    let address: IpAddr =
-        address.parse().map_err(|_| format!("{address:?} is not an IP address"))?;
+    let address: IpAddr = address
+        .parse()
+        .map_err(|_| format!("{address:?} is not an IP address"))?;
     let mut source = SourceAddress::new(address);
     if let Some(len) = prefix_len {
         let max = if address.is_ipv4() { 32 } else { 128 };

@@ -33,7 +33,9 @@ pub fn read(path: &Path) -> anyhow::Result<OrderSettings> {
         .build()
         .with_context(|| format!("reading {}", path.display()))?;
     let order = match config.get_string("policy.order") {
-        Ok(text) => text.parse().map_err(|e| anyhow::anyhow!("policy.order: {e}"))?,
+        Ok(text) => text
+            .parse()
+            .map_err(|e| anyhow::anyhow!("policy.order: {e}"))?,
         Err(config::ConfigError::NotFound(_)) => TableKind::Seed,
         Err(e) => bail!("policy.order: {e}"),
     };
@@ -54,7 +56,11 @@ impl OrderSettings {
                 .prefix
                 .parse()
                 .map_err(|e| anyhow::anyhow!("policy.order_table[{i}].prefix: {e}"))?;
-            rows.push(TableRow { prefix, precedence: raw.precedence, label: raw.label });
+            rows.push(TableRow {
+                prefix,
+                precedence: raw.precedence,
+                label: raw.label,
+            });
         }
         PolicyTable::custom(rows).map_err(|e| anyhow::anyhow!("policy.order_table: {e}"))
     }

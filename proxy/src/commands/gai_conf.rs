@@ -11,6 +11,8 @@ pub fn run(args: &GaiConfArgs) -> anyhow::Result<()> {
     let kind = TableKind::from(args.table);
     let table = PolicyTable::builtin(kind).expect("gai-conf offers only built-in tables");
     let title = format!("pathwise policy table {:?}", kind.as_str());
-    std::io::stdout().lock().write_all(gai_conf::render(&table, &title).as_bytes())?;
+    std::io::stdout()
+        .lock()
+        .write_all(gai_conf::render(&table, &title).as_bytes())?;
     Ok(())
 }

@@ -3,7 +3,9 @@
 use std::io::Write;
 
 use anyhow::Context;
-use pathwise_policy::{PolicyTable, RankedDestination, SourceAddress, TableKind, classify, sort_destinations};
+use pathwise_policy::{
+    PolicyTable, RankedDestination, SourceAddress, TableKind, classify, sort_destinations,
+};
 use serde_json::Value;
 
 use crate::cli::OrderArgs;
@@ -21,8 +23,10 @@ pub fn run(args: &OrderArgs) -> anyhow::Result<()> {
     let ranked = sort_destinations(&table, &sources, &args.destinations);
     let mut out = std::io::stdout().lock();
     if args.json {
-        let values: Vec<Value> =
-            ranked.iter().map(|r| Value::String(r.destination.to_string())).collect();
+        let values: Vec<Value> = ranked
+            .iter()
+            .map(|r| Value::String(r.destination.to_string()))
+            .collect();
         writeln!(out, "{}", serde_json::to_string_pretty(&values)?)?;
     } else {
         for entry in &ranked {
@@ -46,12 +50,20 @@ fn table_for(args: &OrderArgs) -> anyhow::Result<PolicyTable> {
     if let Some(table) = PolicyTable::builtin(kind) {
         return Ok(table);
     }
-    let settings = settings.context("--table custom needs --config FILE with [[policy.order_table]] rows")?;
+    let settings =
+        settings.context("--table custom needs --config FILE with [[policy.order_table]] rows")?;
     settings.custom_table()
 }
 
 /// `2001:db8:1::1 documentation source=2001:db8:1::2`, or `source=none` (RFC 6724 rule 1).
 fn to_text(entry: &RankedDestination) -> String {
-    let source = entry.source.map_or_else(|| "none".to_owned(), |s| s.address.to_string());
-    format!("{} {} source={}", entry.destination, classify(entry.destination), source)
+    let source = entry
+        .source
+        .map_or_else(|| "none".to_owned(), |s| s.address.to_string());
+    format!(
+        "{} {} source={}",
+        entry.destination,
+        classify(entry.destination),
+        source
+    )
 }
