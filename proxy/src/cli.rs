@@ -196,3 +196,45 @@ fn one_line(error: &clap::Error) -> String {
     }
     line
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_take_prefix_length_and_flags() {
+        let source = parse_source("2001:db8::1/48,deprecated,home").unwrap();
+        assert_eq!(source.address, "2001:db8::1".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            (source.prefix_len, source.deprecated, source.home),
+            (48, true, true)
+        );
+        assert_eq!(parse_source("192.0.2.1").unwrap().prefix_len, 32);
+        assert_eq!(parse_source("2001:db8::1").unwrap().prefix_len, 64);
+    }
+
+    #[test]
+    fn bad_sources_are_named() {
+        assert_eq!(
+            parse_source("nope/8"),
+            Err("\"nope\" is not an IP address".to_owned())
+        );
+        assert_eq!(
+            parse_source("192.0.2.1/33"),
+            Err("\"33\" is not a prefix length from 0 to 32".to_owned())
+        );
+        assert_eq!(
+            parse_source("::1,sticky"),
+            Err("\"sticky\" is not one of deprecated, home".to_owned())
+        );
+    }
+
+    #[test]
+    fn clap_errors_fold_to_one_line() {
+        let error = Cli::try_parse_from(["pathwise", "gai-conf", "--table", "custom"]).unwrap_err();
+        assert_eq!(
+            one_line(&error),
+            "invalid value 'custom' for '--table <TABLE>'; expected one of seed, rfc6724"
+        );
+    }
+}

@@ -65,3 +65,68 @@ impl OrderSettings {
         PolicyTable::custom(rows).map_err(|e| anyhow::anyhow!("policy.order_table: {e}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use super::*;
+
+    fn write_config(name: &str, text: &str) -> std::path::PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("pathwise-{}-{name}.toml", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn custom_rows_become_a_table() {
+        let path = write_config(
+            "rows",
+            r#"
+            [policy]
+            order = "custom"
+            [[policy.order_table]]
+            prefix = "::/0"
+            precedence = 40
+            label = 1
+            [[policy.order_table]]
+            prefix = "10.0.0.0/8"
+            precedence = 60
+            label = 4
+            "#,
+        );
+        let settings = read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(settings.order, TableKind::Custom);
+        let table = settings.custom_table().unwrap();
+        assert_eq!(table.precedence("10.9.9.9".parse::<IpAddr>().unwrap()), 60);
+        assert_eq!(table.precedence("2a00::1".parse::<IpAddr>().unwrap()), 40);
+    }
+
+    #[test]
+    fn a_bad_row_is_named_by_its_key() {
+        let path = write_config(
+            "bad",
+            "[[policy.order_table]]\nprefix = \"10.0.0.0/40\"\nprecedence = 1\nlabel = 1\n",
+        );
+        let error = read(&path).unwrap().custom_table().unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(
+            error.to_string(),
+            "policy.order_table[0].prefix: \"10.0.0.0/40\" is not a prefix \
+             (expected ADDRESS/LENGTH, e.g. 2001::/32 or 10.0.0.0/8)"
+        );
+    }
+
+    #[test]
+    fn a_bad_order_names_the_accepted_values() {
+        let path = write_config("order", "[policy]\norder = \"fastest\"\n");
+        let error = read(&path).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(
+            error.to_string(),
+            "policy.order: \"fastest\" is not one of seed, rfc6724, custom"
+        );
+    }
+}
