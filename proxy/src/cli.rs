@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pathwise_policy::{SourceAddress, TableKind};
 
@@ -53,8 +53,8 @@ pub struct ClassifyArgs {
 /// `pathwise order`.
 #[derive(Debug, Args)]
 pub struct OrderArgs {
-    /// The policy table [default: the config's policy.order, else seed].
-    #[arg(long, value_enum)]
+    /// The policy table [default: the config's policy.order, else seed]; custom needs --config.
+    #[arg(long, value_enum, requires_if("custom", "config"))]
     pub table: Option<TableArg>,
     /// A config file: its policy.order and [[policy.order_table]] rows (for --table custom).
     #[arg(long, value_name = "FILE")]
@@ -187,14 +187,17 @@ fn usage_error(error: &clap::Error) -> ExitCode {
     ExitCode::from(EXIT_USAGE)
 }
 
+/// The error's first paragraph (the message and any indented details such as the possible
+/// values or the missing argument) joined into one line.
 fn one_line(error: &clap::Error) -> String {
     let rendered = error.render().to_string();
-    let first = rendered.lines().next().unwrap_or_default();
-    let mut line = first.strip_prefix("error: ").unwrap_or(first).to_owned();
-    if let Some(ContextValue::Strings(valid)) = error.get(ContextKind::ValidValue) {
-        line.push_str(&format!("; expected one of {}", valid.join(", ")));
-    }
-    line
+    let paragraph: Vec<&str> = rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let line = paragraph.join(" ");
+    line.strip_prefix("error: ").unwrap_or(&line).to_owned()
 }
 
 #[cfg(test)]
@@ -230,11 +233,23 @@ mod tests {
     }
 
     #[test]
+    fn custom_table_requires_a_config() {
+        let error =
+            Cli::try_parse_from(["pathwise", "order", "--table", "custom", "::1"]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::MissingRequiredArgument);
+        assert!(
+            one_line(&error).contains("--config <FILE>"),
+            "{}",
+            one_line(&error)
+        );
+    }
+
+    #[test]
     fn clap_errors_fold_to_one_line() {
         let error = Cli::try_parse_from(["pathwise", "gai-conf", "--table", "custom"]).unwrap_err();
         assert_eq!(
             one_line(&error),
-            "invalid value 'custom' for '--table <TABLE>'; expected one of seed, rfc6724"
+            "invalid value 'custom' for '--table <TABLE>' [possible values: seed, rfc6724]"
         );
     }
 }
