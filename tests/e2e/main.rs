@@ -1,1 +1,5 @@
-fn main(){}
+//! The one end-to-end test binary (STYLE 16): a module per area, each driving the real
+//! `pathwise` binary (see `tests/README.md`).
+
+mod cli;
+mod gai_conf;
