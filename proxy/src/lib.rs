@@ -7,3 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod host;
 pub mod order_config;
+pub mod upstream;
+
+#[cfg(test)]
+pub(crate) mod testing;

@@ -1,0 +1,122 @@
+//! The wire helpers: matching answers to queries, reading the EDNS size, and surviving
+//! garbage.
+
+use hickory_proto::op::{Edns, Message, Query};
+use hickory_proto::rr::{Name, RecordType};
+
+use super::query;
+use crate::upstream::wire::{
+    answers, edns_udp_size, id, is_servfail, is_truncated, same_question, set_id,
+};
+
+/// `query` turned into a response (QR set), same ID and question.
+fn as_response(query: &[u8]) -> Vec<u8> {
+    let mut response = query.to_vec();
+    response[2] |= 0x80;
+    response
+}
+
+#[test]
+fn answer_needs_qr_id_and_question() {
+    let sent = query("www.example.", RecordType::A);
+    let response = as_response(&sent);
+    assert!(answers(&sent, &response));
+
+    assert!(
+        !answers(&sent, &sent),
+        "QR clear: a reflected query is no answer"
+    );
+    let mut other_id = response.clone();
+    set_id(&mut other_id, 0x4321);
+    assert!(!answers(&sent, &other_id));
+    assert!(!answers(
+        &sent,
+        &as_response(&query("www.example.", RecordType::AAAA))
+    ));
+    assert!(!answers(
+        &sent,
+        &as_response(&query("ww.example.", RecordType::A))
+    ));
+    assert!(!answers(&sent, &response[..11]));
+}
+
+#[test]
+fn names_compare_ignoring_case() {
+    let sent = query("WwW.ExAmPlE.", RecordType::A);
+    assert!(answers(
+        &sent,
+        &as_response(&query("www.example.", RecordType::A))
+    ));
+    assert!(!same_question(&sent, &query("www.exampla.", RecordType::A)));
+}
+
+#[test]
+fn compressed_question_name_matches_the_plain_one() {
+    // Question name "www" + pointer to "example." placed at the end of the message.
+    let mut compressed = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0];
+    compressed.extend_from_slice(&[3, b'w', b'w', b'w', 0xc0, 22, 0, 1, 0, 1]);
+    compressed.extend_from_slice(&[7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 0]);
+    assert!(same_question(
+        &query("www.example.", RecordType::A),
+        &compressed
+    ));
+}
+
+#[test]
+fn pointer_loops_are_malformed_not_endless() {
+    let mut looping = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0];
+    looping.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1]);
+    assert!(!same_question(&looping, &looping));
+}
+
+#[test]
+fn header_bits_are_read() {
+    let sent = query("www.example.", RecordType::A);
+    assert_eq!(id(&sent), Some(0x1234));
+    assert!(!is_truncated(&sent) && !is_servfail(&sent));
+    let mut flagged = sent.clone();
+    flagged[2] |= 0x02;
+    flagged[3] = (flagged[3] & 0xf0) | 2;
+    assert!(is_truncated(&flagged) && is_servfail(&flagged));
+    assert_eq!(id(&[1]), None);
+}
+
+#[test]
+fn edns_udp_size_is_read_from_the_opt_record() {
+    assert_eq!(edns_udp_size(&query("www.example.", RecordType::A)), None);
+    let mut message = Message::query();
+    message.add_query(Query::query(
+        Name::from_ascii("www.example.").unwrap(),
+        RecordType::A,
+    ));
+    let mut edns = Edns::new();
+    edns.set_max_payload(1232);
+    message.set_edns(edns);
+    assert_eq!(edns_udp_size(&message.to_vec().unwrap()), Some(1232));
+}
+
+#[test]
+fn garbage_never_panics() {
+    let sent = query("www.example.", RecordType::A);
+    let response = as_response(&sent);
+    for round in 0..20_000 {
+        let mut bytes = if round % 2 == 0 {
+            let mut bytes = vec![0; rand::random_range(0..64)];
+            rand::fill(&mut bytes[..]);
+            bytes
+        } else {
+            response.clone()
+        };
+        // Mangle a few bytes of the valid answer, or the random ones further.
+        for _ in 0..3 {
+            if !bytes.is_empty() {
+                let at = rand::random_range(0..bytes.len());
+                bytes[at] = rand::random();
+            }
+        }
+        let _ = answers(&sent, &bytes);
+        let _ = answers(&bytes, &bytes);
+        let _ = edns_udp_size(&bytes);
+        let _ = (is_truncated(&bytes), is_servfail(&bytes), id(&bytes));
+    }
+}

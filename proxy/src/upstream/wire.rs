@@ -1,0 +1,176 @@
+//! Just enough of the DNS wire format (RFC 1035 §4.1) to forward a query as it is and to
+//! match its answer, without decoding either message.
+//!
+//! Every function here reads bytes that came off the network: each bounds-checks every
+//! access and returns `None` or `false` on anything malformed, never panics.
+
+/// Length of the fixed DNS header.
+pub(super) const HEADER_LEN: usize = 12;
+
+/// Compression pointers followed per name before it is called malformed (a loop guard).
+const MAX_POINTER_HOPS: u8 = 32;
+
+/// RR type of the EDNS(0) pseudo-record (RFC 6891 §6.1.2).
+const TYPE_OPT: u16 = 41;
+
+/// RCODE 2 (RFC 1035 §4.1.1).
+const RCODE_SERVFAIL: u8 = 2;
+
+/// Writes `id` into the header of `message` (which must hold a header).
+pub(super) fn set_id(message: &mut [u8], id: u16) {
+    if let Some(field) = message.get_mut(0..2) {
+        field.copy_from_slice(&id.to_be_bytes());
+    }
+}
+
+/// The ID of a message, if it has a header.
+pub(super) fn id(message: &[u8]) -> Option<u16> {
+    Some(u16::from_be_bytes([*message.first()?, *message.get(1)?]))
+}
+
+/// Whether the TC bit is set.
+pub(super) fn is_truncated(message: &[u8]) -> bool {
+    message.get(2).is_some_and(|flags| flags & 0x02 != 0)
+}
+
+/// Whether the RCODE is SERVFAIL.
+pub(super) fn is_servfail(message: &[u8]) -> bool {
+    message
+        .get(3)
+        .is_some_and(|flags| flags & 0x0f == RCODE_SERVFAIL)
+}
+
+/// Whether `answer` answers `query`: a response (QR set) with the query's ID and the same
+/// question section. Names compare case-insensitively (RFC 4343), so a server that echoes a
+/// 0x20-mixed name in another case still matches; types and classes compare exactly.
+pub(super) fn answers(query: &[u8], answer: &[u8]) -> bool {
+    let is_response = answer.get(2).is_some_and(|flags| flags & 0x80 != 0);
+    is_response && id(answer).is_some() && id(answer) == id(query) && same_question(query, answer)
+}
+
+/// Whether two messages carry the same question section.
+pub(super) fn same_question(a: &[u8], b: &[u8]) -> bool {
+    let (Some(count), Some(count_b)) = (qdcount(a), qdcount(b)) else {
+        return false;
+    };
+    if count != count_b {
+        return false;
+    }
+    let (mut pos_a, mut pos_b) = (HEADER_LEN, HEADER_LEN);
+    for _ in 0..count {
+        if !names_equal(a, pos_a, b, pos_b) {
+            return false;
+        }
+        let (Some(end_a), Some(end_b)) = (name_end(a, pos_a), name_end(b, pos_b)) else {
+            return false;
+        };
+        let (Some(tail_a), Some(tail_b)) = (a.get(end_a..end_a + 4), b.get(end_b..end_b + 4))
+        else {
+            return false;
+        };
+        if tail_a != tail_b {
+            return false;
+        }
+        pos_a = end_a + 4;
+        pos_b = end_b + 4;
+    }
+    true
+}
+
+/// The UDP payload size the query advertises in its OPT record (RFC 6891 §6.1.2), if any.
+pub(super) fn edns_udp_size(query: &[u8]) -> Option<u16> {
+    let mut pos = HEADER_LEN;
+    for _ in 0..qdcount(query)? {
+        pos = name_end(query, pos)? + 4;
+    }
+    let count = |at: usize| Some(u16::from_be_bytes([*query.get(at)?, *query.get(at + 1)?]));
+    let (answers, authorities, additionals) = (count(6)?, count(8)?, count(10)?);
+    for _ in 0..u32::from(answers) + u32::from(authorities) {
+        pos = record_end(query, pos)?;
+    }
+    for _ in 0..additionals {
+        let fixed = name_end(query, pos)?;
+        let rtype = u16::from_be_bytes([*query.get(fixed)?, *query.get(fixed + 1)?]);
+        if rtype == TYPE_OPT {
+            return Some(u16::from_be_bytes([
+                *query.get(fixed + 2)?,
+                *query.get(fixed + 3)?,
+            ]));
+        }
+        pos = record_end(query, pos)?;
+    }
+    None
+}
+
+/// QDCOUNT, if the message has a header.
+fn qdcount(message: &[u8]) -> Option<u16> {
+    if message.len() < HEADER_LEN {
+        return None;
+    }
+    Some(u16::from_be_bytes([message[4], message[5]]))
+}
+
+/// The offset just past the resource record that starts at `pos`.
+fn record_end(message: &[u8], pos: usize) -> Option<usize> {
+    let fixed = name_end(message, pos)?;
+    let rdlength = u16::from_be_bytes([*message.get(fixed + 8)?, *message.get(fixed + 9)?]);
+    let end = fixed + 10 + usize::from(rdlength);
+    (end <= message.len()).then_some(end)
+}
+
+/// The offset just past the name that starts at `pos`, as it sits in the message (a
+/// compression pointer ends it).
+fn name_end(message: &[u8], mut pos: usize) -> Option<usize> {
+    loop {
+        let len = *message.get(pos)?;
+        match len & 0xc0 {
+            0x00 if len == 0 => return Some(pos + 1),
+            0x00 => pos += 1 + usize::from(len),
+            0xc0 => return message.get(pos + 1).map(|_| pos + 2),
+            _ => return None, // 0x40 and 0x80 are reserved label types
+        }
+    }
+}
+
+/// The next label of a name (empty for the root), following compression pointers.
+fn next_label<'a>(message: &'a [u8], pos: &mut usize, hops: &mut u8) -> Option<&'a [u8]> {
+    loop {
+        let len = *message.get(*pos)?;
+        match len & 0xc0 {
+            0x00 => {
+                let start = *pos + 1;
+                let label = message.get(start..start + usize::from(len))?;
+                *pos = start + usize::from(len);
+                return Some(label);
+            }
+            0xc0 => {
+                *hops += 1;
+                if *hops > MAX_POINTER_HOPS {
+                    return None;
+                }
+                let low = *message.get(*pos + 1)?;
+                *pos = (usize::from(len & 0x3f) << 8) | usize::from(low);
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Whether the names at `pos_a` in `a` and `pos_b` in `b` are equal, ignoring ASCII case.
+fn names_equal(a: &[u8], mut pos_a: usize, b: &[u8], mut pos_b: usize) -> bool {
+    let (mut hops_a, mut hops_b) = (0, 0);
+    loop {
+        let (Some(label_a), Some(label_b)) = (
+            next_label(a, &mut pos_a, &mut hops_a),
+            next_label(b, &mut pos_b, &mut hops_b),
+        ) else {
+            return false;
+        };
+        if !label_a.eq_ignore_ascii_case(label_b) {
+            return false;
+        }
+        if label_a.is_empty() {
+            return true;
+        }
+    }
+}
