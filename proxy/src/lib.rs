@@ -2,11 +2,14 @@
 //!
 //! This crate holds everything with I/O; the decisions live in `pathwise-policy`.
 
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod explicit;
 pub mod host;
 pub mod order_config;
+pub mod singleflight;
 pub mod upstream;
 
 #[cfg(test)]

@@ -1,0 +1,112 @@
+//! A cached response, and the copy of it that is served at a given age.
+
+use std::time::Duration;
+
+use hickory_proto::op::Message;
+use hickory_proto::rr::{Record, RecordType};
+use tokio::time::Instant;
+
+use super::ttl::{EntryKind, Lifetime, effective_ttl};
+
+/// The TTL of every record in a stale answer: RFC 8767 §4 recommends 30 seconds, so a client
+/// comes back soon, when upstream may have recovered.
+pub const STALE_TTL: u32 = 30;
+
+/// One cached response: what upstream said, when, and for how long it is fresh.
+///
+/// The message is upstream's (STYLE 4): it is never filtered or reordered here, so a change of
+/// path state applies to the next answer served from it. Only the OPT record (EDNS is per
+/// hop; RFC 6891 §6.1.1 says OPT "MUST NOT be cached") and any TSIG are dropped on insert.
+#[derive(Debug)]
+pub struct Entry {
+    response: Message,
+    lifetime: Lifetime,
+    inserted: Instant,
+}
+
+impl Entry {
+    /// Wraps `response`, dropping its OPT and TSIG records.
+    pub(super) fn new(response: &Message, lifetime: Lifetime, inserted: Instant) -> Self {
+        let mut response = response.clone();
+        response.edns = None;
+        response.signature = None;
+        Self {
+            response,
+            lifetime,
+            inserted,
+        }
+    }
+
+    /// The response as upstream sent it (minus OPT and TSIG), with upstream's TTLs.
+    pub fn response(&self) -> &Message {
+        &self.response
+    }
+
+    /// How long the entry is fresh, after the `cache.*_ttl` clamps.
+    pub fn ttl(&self) -> Duration {
+        Duration::from_secs(u64::from(self.lifetime.ttl))
+    }
+
+    /// Positive, NODATA or NXDOMAIN.
+    pub fn kind(&self) -> EntryKind {
+        self.lifetime.kind
+    }
+
+    /// When the entry was inserted.
+    pub fn inserted(&self) -> Instant {
+        self.inserted
+    }
+
+    /// When the entry stops being fresh.
+    pub fn expires(&self) -> Instant {
+        self.inserted + self.ttl()
+    }
+
+    /// Time since insertion, zero if `now` is before it.
+    pub fn age(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.inserted)
+    }
+
+    /// Whether the entry is no longer fresh at `now`.
+    pub fn is_expired(&self, now: Instant) -> bool {
+        self.age(now) >= self.ttl()
+    }
+
+    /// A copy to serve at `age`: the caller shapes it and sets the ID.
+    ///
+    /// Fresh: each record's TTL is min(its TTL raised to `cache.min_ttl` for positive answers,
+    /// the entry's TTL), counted down by the whole seconds of `age`, at least 0. So no record
+    /// outlives the entry in a client's cache, the SOA of a negative answer shows the negative
+    /// TTL (RFC 2308 §5), and a TTL raised by `min_ttl` is what the client sees.
+    ///
+    /// Stale (`stale` true): every record gets [`STALE_TTL`] (RFC 8767 §4).
+    pub fn response_at(&self, age: Duration, stale: bool) -> Message {
+        let mut response = self.response.clone();
+        let age = u32::try_from(age.as_secs()).unwrap_or(u32::MAX);
+        let Lifetime {
+            ttl: lifetime,
+            floor,
+            ..
+        } = self.lifetime;
+        let served = |record: &Record| {
+            if stale {
+                STALE_TTL
+            } else {
+                effective_ttl(record)
+                    .max(floor)
+                    .min(lifetime)
+                    .saturating_sub(age)
+            }
+        };
+        for record in response
+            .answers
+            .iter_mut()
+            .chain(response.authorities.iter_mut())
+            .chain(response.additionals.iter_mut())
+            .filter(|record| record.record_type() != RecordType::OPT)
+        {
+            record.ttl = served(record);
+        }
+        response
+    }
+}
