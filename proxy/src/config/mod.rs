@@ -1,7 +1,7 @@
 //! The typed configuration (SPEC §8): what every other module reads. Defaults are SPEC's.
 //!
-//! Loading and validation (file text, `PATHWISE_*` environment, flags) live in `load` and
-//! `raw`; this module only holds the validated values.
+//! Loading (file text, `PATHWISE_*` environment, flags) lives in `load`, the form as written
+//! in `raw`, its validation in `validate`; this module holds the validated values.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,6 +9,20 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use pathwise_policy::{FilterMode, PathState, PolicyConfig, PolicyTable, TableKind, TableRow};
+
+mod error;
+mod field;
+pub mod load;
+pub mod raw;
+mod render;
+#[cfg(test)]
+mod tests;
+mod validate;
+mod value;
+
+pub use error::{ConfigError, Origin};
+pub use load::{Flags, load, load_file, process_env};
+pub use value::{format_duration, parse_duration};
 
 /// The whole configuration, validated.
 #[derive(Clone, Debug, PartialEq)]
@@ -271,8 +285,13 @@ impl Default for Config {
                     hold: Duration::from_millis(25),
                 },
             },
-            metrics: MetricsConfig { listen: Some(SocketAddr::from(([127, 0, 0, 1], 9153))) },
-            log: LogConfig { level: tracing::Level::INFO, format: LogFormat::Text },
+            metrics: MetricsConfig {
+                listen: Some(SocketAddr::from(([127, 0, 0, 1], 9153))),
+            },
+            log: LogConfig {
+                level: tracing::Level::INFO,
+                format: LogFormat::Text,
+            },
         }
     }
 }
