@@ -10,6 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use pathwise_policy::{SourceAddress, TableKind};
 
 use crate::commands;
+use crate::commands::check_config::CheckConfigArgs;
+use crate::commands::resolve::ResolveArgs;
+use crate::commands::serve::ServeArgs;
 
 /// Exit code of a bad argument (SPEC §7).
 pub const EXIT_USAGE: u8 = 2;
@@ -21,16 +24,22 @@ pub const EXIT_FAILURE: u8 = 1;
 /// pathwise drops AAAA answers when Teredo is the host's only IPv6 path, and orders answers
 /// native IPv6 > 6to4 > IPv4 > Teredo.
 #[derive(Debug, Parser)]
-#[command(name = "pathwise", version, arg_required_else_help = true)]
+#[command(name = "pathwise", version)]
 pub struct Cli {
-    /// What to do.
+    /// What to do; without a subcommand, `serve` with its defaults.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the DNS proxy (the default): listen, forward, cache, shape answers.
+    Serve(ServeArgs),
+    /// Validate a config file and print the effective configuration; exit 1 naming the bad key.
+    CheckConfig(CheckConfigArgs),
+    /// Resolve A and AAAA through a DNS server and print them in connect order.
+    Resolve(ResolveArgs),
     /// Print the class of each address, decoding Teredo and 6to4 addresses.
     Classify(ClassifyArgs),
     /// Print destinations in RFC 6724 preference order, given local source addresses.
@@ -155,7 +164,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
-    let outcome = match cli.command {
+    let outcome = match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::default()))
+    {
+        Command::Serve(args) => commands::serve::run(args),
+        Command::CheckConfig(args) => commands::check_config::run(&args),
+        Command::Resolve(args) => commands::resolve::run(&args),
         Command::Classify(args) => commands::classify::run(&args),
         Command::Order(args) => commands::order::run(&args),
         Command::GaiConf(args) => commands::gai_conf::run(&args),

@@ -4,11 +4,13 @@
 
 pub mod cache;
 pub mod cli;
+pub mod client;
 pub mod commands;
 pub mod config;
 pub mod explicit;
 pub mod host;
 pub mod order_config;
+pub mod server;
 pub mod singleflight;
 pub mod upstream;
 

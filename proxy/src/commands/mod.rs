@@ -4,3 +4,5 @@ pub mod check_config;
 pub mod classify;
 pub mod gai_conf;
 pub mod order;
+pub mod resolve;
+pub mod serve;

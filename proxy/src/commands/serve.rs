@@ -1,0 +1,95 @@
+//! `pathwise [serve]`: load the config, set up logging, and run the server until stopped.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use pathwise_policy::PathState;
+use tokio::sync::watch;
+
+use crate::config::{self, Config, Flags, LogFormat, PathOverride};
+use crate::{host, server};
+
+/// `pathwise serve`.
+#[derive(Debug, Default, Args)]
+pub struct ServeArgs {
+    /// The config file (TOML); without it, the built-in defaults.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Listen on ADDR (UDP and TCP), repeatable; replaces listen.addresses.
+    #[arg(long = "listen", value_name = "ADDR")]
+    pub listen: Vec<String>,
+    /// Forward to SPEC (IP[:port], tcp://IP[:port], tls://IP[:port]#name), repeatable;
+    /// replaces upstream.servers.
+    #[arg(long = "upstream", value_name = "SPEC")]
+    pub upstream: Vec<String>,
+    /// Serve metrics on ADDR, or "off"; replaces metrics.listen.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
+}
+
+impl ServeArgs {
+    fn flags(&self) -> Flags {
+        Flags {
+            listen: self.listen.clone(),
+            upstream: self.upstream.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
+
+    /// Reads the config from the file (if any), the `PATHWISE_*` environment and the flags.
+    fn load(&self) -> anyhow::Result<Config> {
+        let environment = config::process_env();
+        let loaded = match &self.config {
+            Some(path) => config::load_file(path, &environment, &self.flags()),
+            None => config::load(None, &environment, &self.flags()),
+        };
+        Ok(loaded?)
+    }
+}
+
+/// Runs the server; returns once it has stopped cleanly.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.load()?;
+    init_logging(&config);
+    tracing::info!("pathwise {} starting", env!("CARGO_PKG_VERSION"));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let (_paths_sender, paths) = watch::channel(initial_paths(&config));
+        let reload: server::Reloader = Box::new(move || args.load().map_err(|e| format!("{e:#}")));
+        server::run(config, paths, reload).await
+    })?;
+    Ok(())
+}
+
+/// The path state until the path watcher exists: `paths.override`, else what the host's
+/// addresses say at start-up.
+fn initial_paths(config: &Config) -> PathState {
+    match config.paths.path_override {
+        PathOverride::Fixed(state) => {
+            tracing::info!("paths pinned by paths.override: {state}");
+            state
+        }
+        PathOverride::Auto => {
+            let state = host::path_state(&config.paths);
+            tracing::info!("paths from the host's addresses at start-up: {state}");
+            state
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(config.log.level)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    let _ = match config.log.format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}

@@ -1,0 +1,178 @@
+//! `pathwise serve`: binds the listeners, runs the pipeline, reloads on SIGHUP and drains on
+//! SIGTERM/SIGINT.
+
+mod admit;
+mod bind;
+pub mod context;
+mod drain;
+pub mod pipeline;
+mod respond;
+pub mod state;
+mod tcp;
+mod udp;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+
+pub use bind::{BindError, Listeners, bind};
+use drain::InFlight;
+use pipeline::Pipeline;
+use state::{Settings, Shared};
+
+use crate::config::Config;
+
+/// How to read the config again on SIGHUP: the same file, environment and flags.
+pub type Reloader = Box<dyn Fn() -> Result<Config, String> + Send + Sync>;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// No upstream server could be had.
+    #[error(transparent)]
+    Upstream(#[from] crate::upstream::UpstreamError),
+    /// A listener could not be bound.
+    #[error(transparent)]
+    Bind(#[from] BindError),
+    /// Signal handlers could not be installed.
+    #[error("installing signal handlers: {0}")]
+    Signals(std::io::Error),
+}
+
+/// Runs the server until SIGTERM or SIGINT, then drains in-flight queries and returns.
+pub async fn run(
+    config: Config,
+    paths: watch::Receiver<pathwise_policy::PathState>,
+    reload: Reloader,
+) -> Result<(), StartError> {
+    let settings = Settings::new(config)?;
+    log_settings(&settings, *paths.borrow());
+    let listeners = bind(&settings.config.listen.addresses).await?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(StartError::Signals)?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(StartError::Signals)?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(StartError::Signals)?;
+
+    let limits = tcp::TcpLimits {
+        idle_timeout: settings.config.listen.tcp_idle_timeout,
+        max_connections: settings.config.listen.max_tcp_connections,
+    };
+    let drain_limit = drain_limit(&settings.config);
+    let shared = Arc::new(Shared::new(settings, paths));
+    let pipeline = Pipeline::new(Arc::clone(&shared));
+    let in_flight = InFlight::default();
+    let (stop, stopped) = watch::channel(false);
+    let mut loops = Vec::new();
+    for socket in listeners.udp {
+        let task = udp::serve(
+            Arc::new(socket),
+            pipeline.clone(),
+            in_flight.clone(),
+            stopped.clone(),
+        );
+        loops.push(tokio::spawn(task));
+    }
+    for listener in listeners.tcp {
+        let task = tcp::serve(
+            listener,
+            pipeline.clone(),
+            limits,
+            in_flight.clone(),
+            stopped.clone(),
+        );
+        loops.push(tokio::spawn(task));
+    }
+
+    loop {
+        tokio::select! {
+            _ = terminate.recv() => break,
+            _ = interrupt.recv() => break,
+            _ = hangup.recv() => reload_settings(&shared, &reload),
+        }
+    }
+    tracing::info!(
+        in_flight = in_flight.count(),
+        "stopping: draining queries in flight"
+    );
+    let _ = stop.send(true);
+    for task in loops {
+        let _ = task.await;
+    }
+    let left = in_flight.drained(drain_limit).await;
+    if left > 0 {
+        tracing::warn!(
+            left,
+            "stopped with queries still in flight after {drain_limit:?}"
+        );
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// SIGHUP: validate the new config completely before anything changes; a bad one is refused
+/// and the old one keeps serving.
+fn reload_settings(shared: &Shared, reload: &Reloader) {
+    let config = match reload() {
+        Ok(config) => config,
+        Err(error) => {
+            tracing::error!("config reload refused, the old config keeps serving: {error}");
+            return;
+        }
+    };
+    let old = shared.settings();
+    for (section, changed) in [
+        ("listen", config.listen != old.config.listen),
+        ("cache", config.cache != old.config.cache),
+        (
+            "policy.explicit.pair_window",
+            config.policy.explicit.pair_window != old.config.policy.explicit.pair_window,
+        ),
+    ] {
+        if changed {
+            tracing::warn!("config reload: {section} changes take effect at the next restart");
+        }
+    }
+    match Settings::new(config) {
+        Ok(settings) => {
+            log_settings(&settings, shared.paths());
+            shared.replace_settings(settings);
+            tracing::info!("config reloaded");
+        }
+        Err(error) => {
+            tracing::error!("config reload refused, the old config keeps serving: {error}");
+        }
+    }
+}
+
+/// How long a shutdown waits for queries in flight: long enough for one to fail over through
+/// every upstream, at most 10s.
+fn drain_limit(config: &Config) -> Duration {
+    let servers = u32::try_from(config.upstream.servers.len().max(1)).unwrap_or(u32::MAX);
+    (config.upstream.timeout.saturating_mul(servers) + Duration::from_secs(1))
+        .min(Duration::from_secs(10))
+}
+
+/// One line per start-up fact.
+fn log_settings(settings: &Settings, paths: pathwise_policy::PathState) {
+    let config = &settings.config;
+    for server in settings.upstreams.servers() {
+        tracing::info!("upstream {server}");
+    }
+    tracing::info!(
+        "upstream strategy {:?}, timeout {:?}",
+        config.upstream.strategy,
+        config.upstream.timeout
+    );
+    let active = settings.policy.filter_aaaa.active(paths);
+    tracing::info!(
+        "paths {paths}; filter_aaaa {} is {}",
+        settings.policy.filter_aaaa.as_str(),
+        if active.is_some() {
+            "active"
+        } else {
+            "inactive"
+        }
+    );
+    tracing::info!("order table {}", config.policy.order.as_str());
+}

@@ -1,0 +1,312 @@
+//! The request pipeline (STYLE 3): admit, classify the ask, cache, forward, shape, fit, record.
+//! Every early exit is in this file.
+//!
+//! A query that can be answered without waiting (the ladder's answers, and cache hits that
+//! need neither the A record nor the lone-AAAA hold) is answered by [`Pipeline::receive`] in
+//! the receive loop itself; only the rest becomes a task ([`Pipeline::resolve`]).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{RData, RecordType};
+use pathwise_policy::{
+    ARecord, AaaaDecision, ExplicitAsk, PathState, QueryFacts, ResponseFacts, decide, shape,
+};
+use tokio::time::Instant;
+
+use super::admit::{Admission, admit, sibling_query};
+use super::context::{QueryContext, Source, Transport};
+use super::respond::{error_answer, finish_answer};
+use super::state::{Settings, Shared};
+use crate::cache::{CacheKey, Lookup};
+
+/// What the receive loop does with a packet.
+#[derive(Debug)]
+pub enum Step {
+    /// Send nothing.
+    Drop,
+    /// Send this now.
+    Answer(Vec<u8>),
+    /// Resolve in a task of its own, then send.
+    Resolve(Box<QueryContext>),
+}
+
+/// The pipeline over the shared state.
+#[derive(Clone)]
+pub struct Pipeline {
+    shared: Arc<Shared>,
+}
+
+impl Pipeline {
+    /// A pipeline over `shared`.
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+
+    /// The synchronous part: the ladder, and answers from cache that need no waiting.
+    pub fn receive(&self, packet: &[u8], client: SocketAddr, transport: Transport) -> Step {
+        let settings = self.shared.settings();
+        let explicit = &settings.config.policy.explicit;
+        let mut context = match admit(
+            packet,
+            client,
+            transport,
+            &settings.config.listen.allow,
+            explicit.edns_option,
+        ) {
+            Admission::Drop => return Step::Drop,
+            Admission::Answer(wire, rcode) => {
+                record_refused(client, transport, rcode);
+                return Step::Answer(wire);
+            }
+            Admission::Query(context) => context,
+        };
+        let Some(key) = CacheKey::from_query(&context.query) else {
+            return Step::Answer(self.fail(&mut context, ResponseCode::FormErr));
+        };
+        if context.qtype == RecordType::A {
+            self.shared
+                .pairs
+                .record_a(client.ip(), key.name(), context.received);
+        }
+        let Lookup::Hit { entry, age } = self.shared.cache.get(&key, context.received) else {
+            return Step::Resolve(context);
+        };
+        let answer = entry.response_at(age, false);
+        context.source = Source::CacheHit;
+        let paths = self.shared.paths();
+        let ask = self.explicit_ask(&settings, &context, &key, paths, true);
+        if ask.needs_hold {
+            return Step::Resolve(context);
+        }
+        let a_record = self.a_record_cached(&context, &key);
+        let decision = decide_for(&settings, paths, &context, &answer, ask.signals, a_record);
+        if decision == AaaaDecision::NeedARecord {
+            return Step::Resolve(context);
+        }
+        Step::Answer(self.shape_and_finish(&settings, &mut context, answer, decision))
+    }
+
+    /// The asynchronous part: upstream, the A lookup, the lone-AAAA hold.
+    pub async fn resolve(&self, mut context: Box<QueryContext>) -> Vec<u8> {
+        let settings = self.shared.settings();
+        let Some(key) = CacheKey::from_query(&context.query) else {
+            return self.fail(&mut context, ResponseCode::FormErr);
+        };
+        let (answer, from_cache) = match self.shared.cache.get(&key, Instant::now()) {
+            Lookup::Hit { entry, age } => {
+                context.source = Source::CacheHit;
+                (entry.response_at(age, false), true)
+            }
+            lookup => match self.fetch(&settings, &key, &context.wire).await {
+                Some(answer) => {
+                    context.source = Source::Upstream;
+                    (answer, false)
+                }
+                // RFC 8767: every upstream failed, an expired answer is better than none.
+                None => match lookup {
+                    Lookup::Stale { entry, age } if settings.config.cache.serve_stale => {
+                        context.source = Source::Stale;
+                        (entry.response_at(age, true), true)
+                    }
+                    _ => return self.fail(&mut context, ResponseCode::ServFail),
+                },
+            },
+        };
+        let paths = self.shared.paths();
+        let mut ask = self.explicit_ask(&settings, &context, &key, paths, from_cache);
+        if ask.needs_hold {
+            let hold = settings.config.policy.explicit.hold;
+            let paired = self
+                .shared
+                .pairs
+                .wait_for_a(context.client.ip(), key.name(), hold)
+                .await;
+            ask.signals.lone_aaaa = !paired;
+        }
+        let mut a_record = self.a_record_cached(&context, &key);
+        let mut decision = decide_for(&settings, paths, &context, &answer, ask.signals, a_record);
+        if decision == AaaaDecision::NeedARecord {
+            a_record = self.a_record_fetched(&settings, &context).await;
+            decision = decide_for(&settings, paths, &context, &answer, ask.signals, a_record);
+        }
+        self.shape_and_finish(&settings, &mut context, answer, decision)
+    }
+
+    /// Asks upstream once for all concurrent identical misses, caches what comes back, and
+    /// returns it; `None` when every upstream failed or the answer did not parse.
+    async fn fetch(
+        &self,
+        settings: &Arc<Settings>,
+        key: &CacheKey,
+        wire: &[u8],
+    ) -> Option<Message> {
+        let shared = Arc::clone(&self.shared);
+        let upstreams = Arc::clone(&settings.upstreams);
+        let owned_key = key.clone();
+        let wire = wire.to_vec();
+        let shared_answer = self
+            .shared
+            .inflight
+            .run(key.clone(), move || async move {
+                let forwarded = upstreams.query(&wire).await;
+                let bytes = forwarded.result.ok()?;
+                let message = Message::from_vec(&bytes).ok()?;
+                shared.cache.insert(owned_key, &message, Instant::now());
+                Some(Arc::new(message))
+            })
+            .await;
+        shared_answer.map(|message| Message::clone(&message))
+    }
+
+    /// The explicit-ask signals of this query (SPEC §4), and whether the lone-AAAA rule wants
+    /// to wait for a late A query before deciding (only for answers ready at once).
+    fn explicit_ask(
+        &self,
+        settings: &Settings,
+        context: &QueryContext,
+        key: &CacheKey,
+        paths: PathState,
+        answered_at_once: bool,
+    ) -> Ask {
+        let explicit = &settings.config.policy.explicit;
+        let client = context.client.ip();
+        let mut signals = ExplicitAsk {
+            client: explicit.clients.iter().any(|net| net.contains(&client)),
+            edns_option: context.edns_option,
+            lone_aaaa: false,
+        };
+        let mut needs_hold = false;
+        if explicit.lone_aaaa && context.qtype == RecordType::AAAA {
+            let paired = self.shared.pairs.a_seen(client, key.name(), Instant::now());
+            signals.lone_aaaa = !paired;
+            let filter_active = settings.policy.filter_aaaa.active(paths).is_some();
+            needs_hold = !paired
+                && answered_at_once
+                && filter_active
+                && !signals.client
+                && !signals.edns_option
+                && !explicit.hold.is_zero();
+        }
+        Ask {
+            signals,
+            needs_hold,
+        }
+    }
+
+    /// Whether the queried name has an A record, from cache only.
+    fn a_record_cached(&self, context: &QueryContext, key: &CacheKey) -> ARecord {
+        if context.qtype != RecordType::AAAA {
+            return ARecord::Unknown;
+        }
+        match self
+            .shared
+            .cache
+            .get(&key.with_qtype(RecordType::A), Instant::now())
+        {
+            Lookup::Hit { entry, .. } => a_record_in(&entry.response_at(Default::default(), false)),
+            _ => ARecord::Unknown,
+        }
+    }
+
+    /// Whether the queried name has an A record, asking upstream (`policy.require_a`).
+    async fn a_record_fetched(&self, settings: &Arc<Settings>, context: &QueryContext) -> ARecord {
+        let query = sibling_query(&context.query, RecordType::A);
+        let Some(key) = CacheKey::from_query(&query) else {
+            return ARecord::Absent;
+        };
+        let Ok(wire) = query.to_vec() else {
+            return ARecord::Absent;
+        };
+        match self.fetch(settings, &key, &wire).await {
+            Some(answer) => a_record_in(&answer),
+            // Unknown after asking: keep the AAAA records, so that an IPv6-only name whose A
+            // lookup failed still resolves (the client's own A query fails the same way).
+            None => ARecord::Absent,
+        }
+    }
+
+    /// Shape (SPEC §4, §5), fit (the client's size) and record.
+    fn shape_and_finish(
+        &self,
+        settings: &Settings,
+        context: &mut QueryContext,
+        mut answer: Message,
+        decision: AaaaDecision,
+    ) -> Vec<u8> {
+        let filtered_ttl = settings.policy.filtered_ttl;
+        context.shaped = shape(&mut answer, decision, &settings.table, filtered_ttl);
+        context.decision = Some(decision);
+        let wire = finish_answer(context, answer);
+        record(context);
+        wire
+    }
+
+    /// An answer with only `rcode`, recorded.
+    fn fail(&self, context: &mut QueryContext, rcode: ResponseCode) -> Vec<u8> {
+        context.rcode = rcode;
+        let wire = error_answer(&context.query.metadata, Some(&context.query), rcode);
+        record(context);
+        wire
+    }
+}
+
+/// The explicit signals, and whether to wait for a late A.
+struct Ask {
+    signals: ExplicitAsk,
+    needs_hold: bool,
+}
+
+/// The AAAA decision for `answer` to this query.
+fn decide_for(
+    settings: &Settings,
+    paths: PathState,
+    context: &QueryContext,
+    answer: &Message,
+    explicit: ExplicitAsk,
+    a_record: ARecord,
+) -> AaaaDecision {
+    let query = QueryFacts {
+        explicit,
+        dnssec_ok: context.dnssec_ok(),
+        a_record,
+    };
+    decide(&settings.policy, paths, &query, &ResponseFacts::of(answer))
+}
+
+/// Whether an answer to an A query shows an A record: NODATA, NXDOMAIN and failures say no.
+fn a_record_in(answer: &Message) -> ARecord {
+    let present = answer.metadata.response_code == ResponseCode::NoError
+        && answer
+            .answers
+            .iter()
+            .any(|record| matches!(record.data, RData::A(_)));
+    if present {
+        ARecord::Present
+    } else {
+        ARecord::Absent
+    }
+}
+
+/// The last stage (STYLE 12): one debug line per query, from the context.
+fn record(context: &QueryContext) {
+    tracing::debug!(
+        client = %context.client,
+        transport = context.transport.as_str(),
+        qtype = %context.qtype,
+        source = ?context.source,
+        decision = ?context.decision,
+        removed = context.shaped.removed_answer + context.shaped.removed_additional,
+        reordered = context.shaped.reordered,
+        rcode = %context.rcode,
+        truncated = context.truncated,
+        micros = context.received.elapsed().as_micros() as u64,
+        "query"
+    );
+}
+
+/// The ladder's answers are logged too, without a context.
+fn record_refused(client: SocketAddr, transport: Transport, rcode: ResponseCode) {
+    tracing::debug!(%client, transport = transport.as_str(), %rcode, "query refused by the ladder");
+}

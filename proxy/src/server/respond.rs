@@ -1,0 +1,110 @@
+//! Building what goes back to the client: error answers from the ladder, and the final
+//! encoding of an answer for one client (its ID, flags, question, EDNS, size).
+
+use hickory_proto::op::{Edns, Header, Message, MessageType, Metadata, OpCode, ResponseCode};
+
+use super::context::{QueryContext, Transport};
+
+/// The UDP payload size pathwise advertises (the DNS flag day 2020 value).
+pub(crate) const ADVERTISED_UDP_SIZE: u16 = 1232;
+
+/// An answer carrying only `rcode`, built from what could be read of the query: its header,
+/// and its question and EDNS when it parsed.
+pub(crate) fn error_answer(
+    header: &Metadata,
+    query: Option<&Message>,
+    rcode: ResponseCode,
+) -> Vec<u8> {
+    let mut answer = Message::new(header.id, MessageType::Response, header.op_code);
+    answer.metadata.recursion_desired = header.recursion_desired;
+    answer.metadata.checking_disabled = header.checking_disabled;
+    answer.metadata.recursion_available = true;
+    answer.metadata.response_code = rcode;
+    if let Some(query) = query {
+        answer.queries.clone_from(&query.queries);
+        answer.edns = query
+            .edns
+            .as_ref()
+            .map(|edns| answer_edns(edns.flags().dnssec_ok));
+    }
+    encode_or_header(&answer)
+}
+
+/// The OPT record of pathwise's answers: its own payload size, the client's DO bit, no options.
+pub(crate) fn answer_edns(dnssec_ok: bool) -> Edns {
+    let mut edns = Edns::new();
+    edns.set_max_payload(ADVERTISED_UDP_SIZE);
+    edns.set_dnssec_ok(dnssec_ok);
+    edns
+}
+
+/// Makes `answer` the answer to this client's query and encodes it: the client's ID, RD and CD,
+/// its question as written (case included), an OPT record only if the query had one, and, over
+/// UDP, truncation with TC when the answer is larger than the client accepts.
+pub(crate) fn finish_answer(context: &mut QueryContext, mut answer: Message) -> Vec<u8> {
+    let query = &context.query.metadata;
+    answer.metadata.id = query.id;
+    answer.metadata.message_type = MessageType::Response;
+    answer.metadata.op_code = OpCode::Query;
+    answer.metadata.authoritative = false;
+    answer.metadata.truncation = false;
+    answer.metadata.recursion_desired = query.recursion_desired;
+    answer.metadata.checking_disabled = query.checking_disabled;
+    answer.metadata.recursion_available = true;
+    answer.queries.clone_from(&context.query.queries);
+    answer.edns = context
+        .client_edns
+        .as_ref()
+        .map(|_| answer_edns(context.dnssec_ok()));
+    // The extended rcode bits live in the OPT record; without one only the low 4 bits travel.
+    if answer.edns.is_none() && u16::from(answer.metadata.response_code) > 0x0f {
+        answer.metadata.response_code = ResponseCode::ServFail;
+    }
+    context.rcode = answer.metadata.response_code;
+    let wire = encode_or_header(&answer);
+    let limit = match context.transport {
+        Transport::Udp => context.max_udp_size(),
+        Transport::Tcp => usize::from(u16::MAX),
+    };
+    if wire.len() <= limit {
+        return wire;
+    }
+    context.truncated = true;
+    truncated(&answer)
+}
+
+/// The header, question and OPT of `answer` with TC set (RFC 1035 §4.1.1, RFC 7766 §5): the
+/// client retries over TCP.
+fn truncated(answer: &Message) -> Vec<u8> {
+    let mut short = Message::new(
+        answer.metadata.id,
+        MessageType::Response,
+        answer.metadata.op_code,
+    );
+    short.metadata = answer.metadata;
+    short.metadata.truncation = true;
+    short.queries.clone_from(&answer.queries);
+    short.edns.clone_from(&answer.edns);
+    encode_or_header(&short)
+}
+
+/// Encodes `message`; if that fails (it should not for messages built from parsed input), a
+/// bare SERVFAIL header, so a client is never left without an answer.
+fn encode_or_header(message: &Message) -> Vec<u8> {
+    match message.to_vec() {
+        Ok(wire) => wire,
+        Err(error) => {
+            tracing::warn!(%error, "could not encode an answer; sending SERVFAIL");
+            let mut metadata = message.metadata;
+            metadata.response_code = ResponseCode::ServFail;
+            let header = Header {
+                metadata,
+                counts: Default::default(),
+            };
+            let mut wire = Vec::with_capacity(12);
+            let mut encoder = hickory_proto::serialize::binary::BinEncoder::new(&mut wire);
+            let _ = hickory_proto::serialize::binary::BinEncodable::emit(&header, &mut encoder);
+            wire
+        }
+    }
+}

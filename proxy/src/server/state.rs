@@ -1,0 +1,94 @@
+//! What the pipeline shares across queries: the settings a reload swaps, and the state that
+//! outlives a reload (cache, in-flight queries, the A-query tracker, the path state).
+
+use std::sync::{Arc, RwLock};
+
+use pathwise_policy::{PathState, PolicyConfig, PolicyTable};
+use tokio::sync::watch;
+
+use crate::cache::{Cache, CacheKey};
+use crate::config::Config;
+use crate::explicit::PairTracker;
+use crate::singleflight::Singleflight;
+use crate::upstream::{UpstreamError, Upstreams};
+
+/// Everything derived from one validated config; replaced whole on SIGHUP.
+pub struct Settings {
+    /// The config itself.
+    pub config: Config,
+    /// `[policy]` as the policy crate takes it.
+    pub policy: PolicyConfig,
+    /// The ordering table.
+    pub table: PolicyTable,
+    /// The upstream servers.
+    pub upstreams: Arc<Upstreams>,
+}
+
+impl Settings {
+    /// Builds the settings of `config`; fails if no upstream can be had.
+    pub fn new(config: Config) -> Result<Self, UpstreamError> {
+        let upstreams = Arc::new(Upstreams::new(&config.upstream, &config.listen.addresses)?);
+        Ok(Self {
+            policy: config.policy.policy_config(),
+            table: config.policy.table(),
+            upstreams,
+            config,
+        })
+    }
+}
+
+/// How many lone-AAAA tracker entries are kept at most.
+const PAIR_TRACKER_CAPACITY: usize = 65_536;
+
+/// The pipeline's shared state.
+pub struct Shared {
+    settings: RwLock<Arc<Settings>>,
+    /// The cache of upstream answers.
+    pub cache: Cache,
+    /// Upstream queries in flight, so identical misses go out once.
+    pub inflight: Singleflight<CacheKey, Option<Arc<hickory_proto::op::Message>>>,
+    /// Recent A queries per client and name (the lone-AAAA signal).
+    pub pairs: PairTracker,
+    paths: watch::Receiver<PathState>,
+}
+
+impl Shared {
+    /// Shared state for `settings`, reading the path state from `paths`.
+    pub fn new(settings: Settings, paths: watch::Receiver<PathState>) -> Self {
+        let cache = Cache::new(&settings.config.cache);
+        let pairs = PairTracker::new(
+            settings.config.policy.explicit.pair_window,
+            PAIR_TRACKER_CAPACITY,
+        );
+        Self {
+            settings: RwLock::new(Arc::new(settings)),
+            cache,
+            inflight: Singleflight::new(),
+            pairs,
+            paths,
+        }
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> Arc<Settings> {
+        Arc::clone(
+            &self
+                .settings
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+
+    /// Puts new settings in force for the queries that arrive from now on.
+    pub fn replace_settings(&self, settings: Settings) {
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(settings);
+    }
+
+    /// The host's path state now.
+    pub fn paths(&self) -> PathState {
+        *self.paths.borrow()
+    }
+}
