@@ -30,6 +30,9 @@ pub enum BindError {
         /// The address.
         address: SocketAddr,
     },
+    /// Not one address could be bound.
+    #[error("no listen address could be bound")]
+    Nothing,
     /// Anything else: in use, not a local address, ...
     #[error("cannot listen on {transport} {address}: {error}")]
     Other {
@@ -52,7 +55,19 @@ pub async fn bind(addresses: &[SocketAddr]) -> Result<Listeners, BindError> {
         tcp: Vec::new(),
     };
     for &address in addresses {
-        let (udp, tcp) = bind_pair(address).await?;
+        let (udp, tcp) = match bind_pair(address).await {
+            Ok(pair) => pair,
+            // A host or container with IPv6 turned off has no ::1: the default listen list
+            // must still start there, on 127.0.0.1.
+            Err(BindError::Other { error, .. })
+                if error.kind() == io::ErrorKind::AddrNotAvailable
+                    && address.ip() == std::net::Ipv6Addr::LOCALHOST =>
+            {
+                tracing::warn!("not listening on {address}: IPv6 loopback is not available here");
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
         for (transport, local) in [("udp", udp.local_addr()), ("tcp", tcp.local_addr())] {
             let local = local.map_err(|error| BindError::Other {
                 transport,
@@ -63,6 +78,9 @@ pub async fn bind(addresses: &[SocketAddr]) -> Result<Listeners, BindError> {
         }
         listeners.udp.push(udp);
         listeners.tcp.push(tcp);
+    }
+    if listeners.udp.is_empty() {
+        return Err(BindError::Nothing);
     }
     Ok(listeners)
 }
