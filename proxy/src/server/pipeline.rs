@@ -205,7 +205,7 @@ impl Pipeline {
             .cache
             .get(&key.with_qtype(RecordType::A), Instant::now())
         {
-            Lookup::Hit { entry, .. } => a_record_in(&entry.response_at(Default::default(), false)),
+            Lookup::Hit { entry, .. } => a_record_in(entry.response()),
             _ => ARecord::Unknown,
         }
     }
