@@ -1,12 +1,24 @@
 //! The end-to-end harness (STYLE 15): a fresh `pathwise` binary, captured runs of it and of
-//! system tools, network namespaces that clean up after themselves, and the root check.
+//! system tools, `pathwise serve` processes with a real upstream (NSD) and a real client
+//! (dig), network namespaces that clean up after themselves, and the root check.
 
 mod binary;
+mod dig;
 mod netns;
+mod process;
 mod root;
 mod run;
+mod server;
+mod tempdir;
+mod upstream;
+pub mod wire;
 
 pub use binary::pathwise;
+pub use dig::{Dig, DigAnswer, Record};
 pub use netns::{NetNs, NsAddress};
-pub use root::require_root;
+pub use process::Signal;
+pub use root::{require_root, require_root_for};
 pub use run::Run;
+pub use server::Pathwise;
+pub use tempdir::TempDir;
+pub use upstream::{Upstream, Zone, free_port};

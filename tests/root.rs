@@ -4,11 +4,16 @@
 /// why on stderr and returns false, unless the environment says `CI=true`, where it panics,
 /// because in CI a test may not skip itself.
 pub fn require_root(test_name: &str) -> bool {
+    require_root_for(test_name, "network namespaces, files under /etc/netns")
+}
+
+/// [`require_root`] for a test that needs root for `needs` (a port below 1024, `setpriv`...).
+pub fn require_root_for(test_name: &str, needs: &str) -> bool {
     if effective_uid() == Some(0) {
         return true;
     }
     let why = format!(
-        "{test_name} needs root (network namespaces, files under /etc/netns); \
+        "{test_name} needs root ({needs}); \
          run the tests as root, e.g. `sudo -E cargo nextest run -p pathwise-tests`"
     );
     if in_ci() {

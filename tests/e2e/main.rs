@@ -3,3 +3,4 @@
 
 mod cli;
 mod gai_conf;
+mod serve;

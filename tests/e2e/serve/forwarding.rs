@@ -1,0 +1,159 @@
+//! Forwarding (SPEC §6): the cache when upstream is gone, SERVFAIL rather than a hang when
+//! nothing answers, and upstreams from a resolv.conf when `upstream.servers` is empty.
+
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::time::Duration;
+
+use pathwise_tests::wire::{Message, a_response, rtype};
+use pathwise_tests::{Pathwise, TempDir, Upstream, require_root_for};
+
+use super::zone::*;
+use super::{NATIVE_PATHS, start};
+
+#[test]
+fn cache_answers_when_upstream_is_gone_and_ttl_counts_down() {
+    let (mut upstream, pathwise) = start(NATIVE_PATHS, "");
+    let first = pathwise.dig(DUAL, "A").run();
+    first.rcode_is("NOERROR").answers_are("A", &[DUAL_A]);
+    upstream.stop();
+    // Long enough for a whole second to pass on any clock granularity.
+    std::thread::sleep(Duration::from_millis(1100));
+    let second = pathwise.dig(DUAL, "A").run();
+    second.rcode_is("NOERROR").answers_are("A", &[DUAL_A]);
+    let ttl = |answer: &pathwise_tests::DigAnswer| answer.answer[0].ttl;
+    second.check(
+        ttl(&second) < ttl(&first) && ttl(&first) <= TTL,
+        format!(
+            "expected the cached TTL to count down from the first answer's {} (zone TTL {TTL})",
+            ttl(&first)
+        ),
+    );
+}
+
+#[test]
+fn servfail_not_a_hang_when_upstream_never_answers() {
+    // A socket that takes queries and never answers them: the timeout path, not ICMP.
+    let black_hole = UdpSocket::bind("127.0.0.1:0").expect("bind the silent upstream");
+    let address = black_hole.local_addr().expect("its address");
+    let pathwise = Pathwise::start(&silent_upstream_config(address), &[]);
+    let answer = pathwise.dig(DUAL, "A").timeout(8).run();
+    answer.rcode_is("SERVFAIL").check(
+        answer.elapsed < Duration::from_millis(2500),
+        "expected SERVFAIL within about upstream.timeout (500ms)",
+    );
+}
+
+#[test]
+fn servfail_when_upstream_is_not_listening() {
+    let (mut upstream, pathwise) = start(NATIVE_PATHS, "");
+    upstream.stop();
+    let answer = pathwise.dig(DUAL, "A").timeout(8).run();
+    answer.rcode_is("SERVFAIL").check(
+        answer.elapsed < Duration::from_millis(2500),
+        "expected SERVFAIL within about upstream.timeout (1s)",
+    );
+}
+
+fn silent_upstream_config(address: SocketAddr) -> String {
+    format!(
+        "[upstream]\nservers = [\"{address}\"]\ntimeout = \"500ms\"\n\n[paths]\noverride = {NATIVE_PATHS}\n"
+    )
+}
+
+#[test]
+fn upstream_from_resolv_conf_when_no_servers() {
+    if !require_root_for(
+        "upstream_from_resolv_conf_when_no_servers",
+        "NSD on port 53: resolv.conf has no ports",
+    ) {
+        return;
+    }
+    let address: SocketAddr = "127.0.0.153:53".parse().expect("an address");
+    let _upstream = Upstream::start_at(address, &super::zone::unsigned());
+    let dir = TempDir::new("resolv");
+    let resolv_conf = dir.write(
+        "resolv.conf",
+        "# written by the test: the test's own NSD only\nnameserver 127.0.0.153\noptions edns0\n",
+    );
+    let config = format!(
+        "[upstream]\nresolv_conf = \"{}\"\ntimeout = \"1s\"\n\n[paths]\noverride = {NATIVE_PATHS}\n",
+        resolv_conf.display()
+    );
+    let pathwise = Pathwise::start(&config, &[]);
+    let answer = pathwise.dig(DUAL, "A").run();
+    answer.rcode_is("NOERROR").answers_are("A", &[DUAL_A]);
+}
+
+#[test]
+fn serve_stale_answers_an_expired_entry_with_ttl_30() {
+    let (mut upstream, pathwise) = start(NATIVE_PATHS, "");
+    let fresh = pathwise.dig(SHORT, "A").run();
+    fresh.rcode_is("NOERROR").answers_are("A", &[SHORT_A]);
+    upstream.stop();
+    // The zone's TTL for this name is 1s: expired after 1.5s.
+    std::thread::sleep(Duration::from_millis(1500));
+    let stale = pathwise.dig(SHORT, "A").timeout(8).run();
+    stale.rcode_is("NOERROR").answers_are("A", &[SHORT_A]);
+    stale.check(
+        stale.answer[0].ttl == 30,
+        "expected the stale answer with TTL 30 (SPEC §6, RFC 8767)",
+    );
+}
+
+#[test]
+fn forwarded_query_keeps_the_clients_flags_and_options_but_not_65432() {
+    // A fake upstream that records what pathwise sends and answers it.
+    let fake = UdpSocket::bind("127.0.0.1:0").expect("bind the fake upstream");
+    fake.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("set a read timeout");
+    let address = fake.local_addr().expect("its address");
+    let pathwise = Pathwise::start(&silent_upstream_config(address), &[]);
+    let dig = pathwise
+        .dig(V4ONLY, "A")
+        .dnssec()
+        .option("+cdflag")
+        .option("+bufsize=1400")
+        .edns_option(65432)
+        .option("+ednsopt=65001:abcd");
+    let client = std::thread::spawn(move || dig.run());
+    let mut buffer = [0u8; 4096];
+    let (n, from) = fake
+        .recv_from(&mut buffer)
+        .unwrap_or_else(|e| panic!("pathwise forwarded nothing within 5s: {e}"));
+    let forwarded = Message::parse(&buffer[..n])
+        .unwrap_or_else(|e| panic!("unparsable forwarded query {:02x?}: {e}", &buffer[..n]));
+    let reply = a_response(&buffer[..n], &[Ipv4Addr::new(192, 0, 2, 99)], 60);
+    fake.send_to(&reply, from).expect("answer pathwise");
+    let answer = client.join().expect("the dig thread");
+    answer.rcode_is("NOERROR").answers_are("A", &["192.0.2.99"]);
+
+    let what = format!("forwarded query {forwarded:?}");
+    assert_eq!(
+        (forwarded.qname.as_str(), forwarded.qtype),
+        (V4ONLY, rtype::A),
+        "{what}"
+    );
+    assert_ne!(forwarded.flags & 0x0100, 0, "RD kept: {what}");
+    assert_ne!(forwarded.flags & 0x0010, 0, "CD kept: {what}");
+    let opt = forwarded
+        .opt()
+        .unwrap_or_else(|| panic!("an OPT record: {what}"));
+    assert_eq!(
+        opt.class, 1400,
+        "the client's EDNS buffer size kept: {what}"
+    );
+    assert_ne!(opt.ttl & 0x8000, 0, "DO kept: {what}");
+    let options = forwarded.edns_options();
+    assert!(
+        options.contains(&(65001, vec![0xab, 0xcd])),
+        "the client's other EDNS option kept: {options:?}"
+    );
+    assert!(
+        options.iter().all(|(code, _)| *code != 65432),
+        "pathwise's own option 65432 stripped: {options:?}"
+    );
+    assert_ne!(
+        forwarded.id, answer.id,
+        "a new query ID upstream, not the client's: {what}\n{answer}"
+    );
+}
