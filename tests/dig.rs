@@ -21,6 +21,7 @@ pub struct Dig {
     source: Option<IpAddr>,
     options: Vec<String>,
     timeout_secs: u32,
+    netns: Option<String>,
 }
 
 impl Dig {
@@ -33,6 +34,7 @@ impl Dig {
             source: None,
             options: Vec::new(),
             timeout_secs: 3,
+            netns: None,
         }
     }
 
@@ -72,6 +74,12 @@ impl Dig {
         self
     }
 
+    /// Runs dig inside this network namespace (`ip netns exec NAME dig ...`).
+    pub fn in_netns(mut self, name: &str) -> Self {
+        self.netns = Some(name.to_owned());
+        self
+    }
+
     /// Any other dig option, e.g. `+bufsize=4096`.
     pub fn option(mut self, option: &str) -> Self {
         self.options.push(option.to_owned());
@@ -79,7 +87,14 @@ impl Dig {
     }
 
     pub(crate) fn command(&self) -> Command {
-        let mut command = Command::new("dig");
+        let mut command = match &self.netns {
+            Some(name) => {
+                let mut command = Command::new("ip");
+                command.args(["netns", "exec", name, "dig"]);
+                command
+            }
+            None => Command::new("dig"),
+        };
         command
             .arg(format!("@{}", self.server.ip()))
             .args(["-p", &self.server.port().to_string()]);

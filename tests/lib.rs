@@ -4,6 +4,7 @@
 
 mod binary;
 mod dig;
+mod fake;
 mod netns;
 mod process;
 mod root;
@@ -15,6 +16,7 @@ pub mod wire;
 
 pub use binary::pathwise;
 pub use dig::{Dig, DigAnswer, Record};
+pub use fake::FakeUpstream;
 pub use netns::{NetNs, NsAddress};
 pub use process::Signal;
 pub use root::{require_root, require_root_for};

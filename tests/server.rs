@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::process::{Signal, send, terminate, wait_timeout};
-use crate::{Dig, TempDir};
+use crate::{Dig, NetNs, TempDir};
 
 /// How long start-up may take, to both `listening on` lines.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -31,6 +31,7 @@ pub struct Pathwise {
     udp: SocketAddr,
     tcp: SocketAddr,
     status: Option<ExitStatus>,
+    netns: Option<String>,
 }
 
 impl Pathwise {
@@ -43,6 +44,27 @@ impl Pathwise {
     /// `upstream.resolv_conf` or `--upstream`): without one pathwise would forward to the
     /// host's `/etc/resolv.conf`, and the tests talk to no server they did not start.
     pub fn start(config: &str, extra_args: &[&str]) -> Self {
+        Self::start_with_env(config, extra_args, &[])
+    }
+
+    /// [`start`](Self::start) with these environment variables set (`PATHWISE_*` ones among
+    /// them reach pathwise; the test's own never do).
+    pub fn start_with_env(config: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::launch(None, config, extra_args, env)
+    }
+
+    /// [`start`](Self::start) inside a network namespace (`ip netns exec NAME pathwise ...`);
+    /// [`dig`](Self::dig) queries then run inside it too.
+    pub fn start_in_netns(netns: &NetNs, config: &str, extra_args: &[&str]) -> Self {
+        Self::launch(Some(netns.name()), config, extra_args, &[])
+    }
+
+    fn launch(
+        netns: Option<&str>,
+        config: &str,
+        extra_args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let names_upstream = config.contains("servers")
             || config.contains("resolv_conf")
             || extra_args.contains(&"--upstream");
@@ -54,7 +76,14 @@ impl Pathwise {
         );
         let dir = TempDir::new("pathwise");
         let config_path = dir.write("pathwise.toml", config);
-        let mut command = Command::new(crate::pathwise());
+        let mut command = match netns {
+            Some(name) => {
+                let mut command = Command::new("ip");
+                command.args(["netns", "exec", name]).arg(crate::pathwise());
+                command
+            }
+            None => Command::new(crate::pathwise()),
+        };
         command.arg("serve").arg("--config").arg(&config_path);
         if !extra_args.contains(&"--listen") {
             command.args(["--listen", "127.0.0.1:0"]);
@@ -68,6 +97,7 @@ impl Pathwise {
                 command.env_remove(key);
             }
         }
+        command.envs(env.iter().copied());
         command
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -92,6 +122,7 @@ impl Pathwise {
             udp: unbound,
             tcp: unbound,
             status: None,
+            netns: netns.map(str::to_owned),
         };
         pathwise.udp = pathwise.listening_on("udp");
         pathwise.tcp = pathwise.listening_on("tcp");
@@ -120,12 +151,19 @@ impl Pathwise {
 
     /// A dig query to pathwise over UDP.
     pub fn dig(&self, name: &str, qtype: &str) -> Dig {
-        Dig::new(self.udp, name, qtype)
+        self.in_my_netns(Dig::new(self.udp, name, qtype))
+    }
+
+    fn in_my_netns(&self, dig: Dig) -> Dig {
+        match &self.netns {
+            Some(name) => dig.in_netns(name),
+            None => dig,
+        }
     }
 
     /// A dig query to pathwise over TCP.
     pub fn dig_tcp(&self, name: &str, qtype: &str) -> Dig {
-        Dig::new(self.tcp, name, qtype).tcp()
+        self.in_my_netns(Dig::new(self.tcp, name, qtype).tcp())
     }
 
     /// The config file pathwise was started with (and reloads on SIGHUP).

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::process::terminate;
-use crate::{Dig, Run, TempDir};
+use crate::{Dig, NetNs, Run, TempDir};
 
 /// How long NSD may take to answer its first SOA query.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -57,6 +57,7 @@ pub struct Upstream {
     address: SocketAddr,
     command_line: String,
     dir: TempDir,
+    netns: Option<String>,
 }
 
 impl Upstream {
@@ -65,7 +66,7 @@ impl Upstream {
         let ip = Ipv4Addr::LOCALHOST;
         let mut last_error = String::new();
         for _ in 0..START_ATTEMPTS {
-            match Self::try_start(SocketAddr::from((ip, free_port(ip))), zones) {
+            match Self::try_start(None, SocketAddr::from((ip, free_port(ip))), zones) {
                 Ok(upstream) => return upstream,
                 Err(error) => last_error = error,
             }
@@ -75,17 +76,31 @@ impl Upstream {
 
     /// NSD on a fixed address, e.g. `127.0.0.153:53` (below 1024: root only).
     pub fn start_at(address: SocketAddr, zones: &[Zone]) -> Self {
-        Self::try_start(address, zones).unwrap_or_else(|error| panic!("{error}"))
+        Self::try_start(None, address, zones).unwrap_or_else(|error| panic!("{error}"))
     }
 
-    fn try_start(address: SocketAddr, zones: &[Zone]) -> Result<Self, String> {
+    /// NSD inside a network namespace, on `address` there (a fresh namespace has every port
+    /// free).
+    pub fn start_in_netns(netns: &NetNs, address: SocketAddr, zones: &[Zone]) -> Self {
+        Self::try_start(Some(netns.name()), address, zones)
+            .unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    fn try_start(netns: Option<&str>, address: SocketAddr, zones: &[Zone]) -> Result<Self, String> {
         let dir = TempDir::new("nsd");
         for zone in zones {
             write_zone(&dir, zone);
         }
         let config = dir.write("nsd.conf", &nsd_conf(dir.path(), address, zones));
         let stderr = File::create(dir.path().join("nsd.stderr")).expect("create nsd.stderr");
-        let mut command = Command::new(nsd_binary());
+        let mut command = match netns {
+            Some(name) => {
+                let mut command = Command::new("ip");
+                command.args(["netns", "exec", name]).arg(nsd_binary());
+                command
+            }
+            None => Command::new(nsd_binary()),
+        };
         command
             .arg("-d")
             .arg("-c")
@@ -102,6 +117,7 @@ impl Upstream {
             address,
             command_line,
             dir,
+            netns: netns.map(str::to_owned),
         };
         let probe = zones.first().map_or(".", |z| z.origin.as_str());
         match upstream.wait_until_answering(probe) {
@@ -121,7 +137,11 @@ impl Upstream {
             {
                 return Err(format!("nsd exited at start-up: {status}"));
             }
-            let mut probe = Dig::new(self.address, origin, "SOA").timeout(1).command();
+            let mut probe = Dig::new(self.address, origin, "SOA").timeout(1);
+            if let Some(name) = &self.netns {
+                probe = probe.in_netns(name);
+            }
+            let mut probe = probe.command();
             let run = Run::command(&mut probe);
             if run.stdout().contains("status: NOERROR") {
                 return Ok(());

@@ -196,27 +196,46 @@ impl Message {
 /// A response to `query`: same ID and question, QR, RD and RA set, NOERROR, and one A record
 /// per address with this TTL. No OPT record.
 pub fn a_response(query: &[u8], addresses: &[Ipv4Addr], ttl: u32) -> Vec<u8> {
+    let records: Vec<(u16, Vec<u8>)> = addresses
+        .iter()
+        .map(|a| (rtype::A, a.octets().to_vec()))
+        .collect();
+    response(query, 0, &records, ttl)
+}
+
+/// A response to `query`: same ID and question, QR, RD and RA set plus `extra_flags` (e.g.
+/// [`AD`]), and these (type, RDATA) records in the answer section, owned by the question's
+/// name, with this TTL. No OPT record.
+pub fn response(query: &[u8], extra_flags: u16, records: &[(u16, Vec<u8>)], ttl: u32) -> Vec<u8> {
     let parsed = Message::parse(query).expect("a query to answer");
     let mut out = Vec::new();
     out.extend_from_slice(&parsed.id.to_be_bytes());
-    out.extend_from_slice(&[0x81, 0x80]);
+    out.extend_from_slice(&(0x8180 | extra_flags).to_be_bytes());
     out.extend_from_slice(&1u16.to_be_bytes());
-    let count = u16::try_from(addresses.len()).expect("few addresses");
+    let count = u16::try_from(records.len()).expect("few records");
     out.extend_from_slice(&count.to_be_bytes());
     out.extend_from_slice(&[0, 0, 0, 0]);
     encode_name(&parsed.qname, &mut out);
     out.extend_from_slice(&parsed.qtype.to_be_bytes());
     out.extend_from_slice(&1u16.to_be_bytes());
-    for address in addresses {
+    for (rtype, data) in records {
         out.extend_from_slice(&[0xc0, 12]); // the question's name
-        out.extend_from_slice(&rtype::A.to_be_bytes());
+        out.extend_from_slice(&rtype.to_be_bytes());
         out.extend_from_slice(&1u16.to_be_bytes());
         out.extend_from_slice(&ttl.to_be_bytes());
-        out.extend_from_slice(&4u16.to_be_bytes());
-        out.extend_from_slice(&address.octets());
+        let len = u16::try_from(data.len()).expect("short RDATA");
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(data);
     }
     out
 }
+
+/// The AD (authentic data) header flag.
+pub const AD: u16 = 0x0020;
+/// The CD (checking disabled) header flag.
+pub const CD: u16 = 0x0010;
+/// The RD (recursion desired) header flag.
+pub const RD: u16 = 0x0100;
 
 struct Reader<'a> {
     bytes: &'a [u8],

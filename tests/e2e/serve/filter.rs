@@ -4,8 +4,8 @@
 use std::net::UdpSocket;
 use std::time::Duration;
 
-use pathwise_tests::wire::{Message, Query, rtype};
-use pathwise_tests::{Dig, Pathwise, Upstream};
+use pathwise_tests::wire::{AD, Message, Query, response, rtype};
+use pathwise_tests::{Dig, FakeUpstream, Pathwise, Upstream};
 
 use super::zone::*;
 use super::{TEREDO_PATHS, assert_filtered, config, paired_aaaa, start};
@@ -306,4 +306,37 @@ fn aaaa_answered_from_cache_waits_for_the_a_that_follows() {
     // A lone AAAA answered from cache is still explicit once the hold has passed.
     let lone = pathwise.dig(DUAL, "AAAA").from("127.0.0.7").run();
     lone.answers_are("AAAA", &[DUAL_AAAA]);
+}
+
+#[test]
+fn edited_answer_has_its_ad_bit_cleared() {
+    // An upstream that says every answer is validated (AD), which NSD, authoritative, never does.
+    let native: std::net::Ipv6Addr = EVERY_NATIVE.parse().unwrap();
+    let teredo: std::net::Ipv6Addr = EVERY_TEREDO.parse().unwrap();
+    let fake = FakeUpstream::start(move |query| {
+        let records = match Message::parse(query).map(|m| m.qtype) {
+            Ok(rtype::A) => vec![(rtype::A, vec![192, 0, 2, 4])],
+            Ok(rtype::AAAA) => vec![
+                (rtype::AAAA, teredo.octets().to_vec()),
+                (rtype::AAAA, native.octets().to_vec()),
+            ],
+            _ => vec![],
+        };
+        vec![response(query, AD, &records, 60)]
+    });
+    let config = format!(
+        "[upstream]\nservers = [\"{}\"]\ntimeout = \"1s\"\n\n[paths]\noverride = {TEREDO_PATHS}\n",
+        fake.address()
+    );
+    let pathwise = Pathwise::start(&config, &[]);
+    let a = pathwise.dig(EVERY, "A").from("127.0.0.1").run();
+    a.answers_are("A", &[EVERY_A]).check(
+        a.has_flag("ad"),
+        "expected AD kept on an answer nothing was removed from",
+    );
+    let aaaa = pathwise.dig(EVERY, "AAAA").from("127.0.0.1").run();
+    aaaa.answers_are("AAAA", &[EVERY_TEREDO]).check(
+        !aaaa.has_flag("ad"),
+        "expected AD cleared: the native AAAA was removed (SPEC §4)",
+    );
 }

@@ -4,8 +4,8 @@
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use pathwise_tests::wire::{Message, a_response, rtype};
-use pathwise_tests::{Pathwise, TempDir, Upstream, require_root_for};
+use pathwise_tests::wire::{CD, Message, RD, a_response, rtype};
+use pathwise_tests::{FakeUpstream, Pathwise, TempDir, Upstream, require_root_for};
 
 use super::zone::*;
 use super::{NATIVE_PATHS, start};
@@ -102,39 +102,28 @@ fn serve_stale_answers_an_expired_entry_with_ttl_30() {
 
 #[test]
 fn forwarded_query_keeps_the_clients_flags_and_options_but_not_65432() {
-    // A fake upstream that records what pathwise sends and answers it.
-    let fake = UdpSocket::bind("127.0.0.1:0").expect("bind the fake upstream");
-    fake.set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("set a read timeout");
-    let address = fake.local_addr().expect("its address");
-    let pathwise = Pathwise::start(&silent_upstream_config(address), &[]);
-    let dig = pathwise
+    let fake = FakeUpstream::start(|query| vec![a_response(query, &[FAKE_A], 60)]);
+    let pathwise = Pathwise::start(&silent_upstream_config(fake.address()), &[]);
+    let answer = pathwise
         .dig(V4ONLY, "A")
         .dnssec()
         .option("+cdflag")
         .option("+bufsize=1400")
         .edns_option(65432)
-        .option("+ednsopt=65001:abcd");
-    let client = std::thread::spawn(move || dig.run());
-    let mut buffer = [0u8; 4096];
-    let (n, from) = fake
-        .recv_from(&mut buffer)
-        .unwrap_or_else(|e| panic!("pathwise forwarded nothing within 5s: {e}"));
-    let forwarded = Message::parse(&buffer[..n])
-        .unwrap_or_else(|e| panic!("unparsable forwarded query {:02x?}: {e}", &buffer[..n]));
-    let reply = a_response(&buffer[..n], &[Ipv4Addr::new(192, 0, 2, 99)], 60);
-    fake.send_to(&reply, from).expect("answer pathwise");
-    let answer = client.join().expect("the dig thread");
+        .option("+ednsopt=65001:abcd")
+        .run();
     answer.rcode_is("NOERROR").answers_are("A", &["192.0.2.99"]);
-
+    let received = fake.received();
+    let forwarded = Message::parse(received.first().expect("pathwise forwarded the query"))
+        .unwrap_or_else(|e| panic!("unparsable forwarded query {received:02x?}: {e}"));
     let what = format!("forwarded query {forwarded:?}");
     assert_eq!(
         (forwarded.qname.as_str(), forwarded.qtype),
         (V4ONLY, rtype::A),
         "{what}"
     );
-    assert_ne!(forwarded.flags & 0x0100, 0, "RD kept: {what}");
-    assert_ne!(forwarded.flags & 0x0010, 0, "CD kept: {what}");
+    assert_ne!(forwarded.flags & RD, 0, "RD kept: {what}");
+    assert_ne!(forwarded.flags & CD, 0, "CD kept: {what}");
     let opt = forwarded
         .opt()
         .unwrap_or_else(|| panic!("an OPT record: {what}"));
@@ -156,4 +145,89 @@ fn forwarded_query_keeps_the_clients_flags_and_options_but_not_65432() {
         forwarded.id, answer.id,
         "a new query ID upstream, not the client's: {what}\n{answer}"
     );
+}
+
+/// What the fake upstreams answer.
+const FAKE_A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 99);
+
+#[test]
+fn spoofed_answers_are_ignored() {
+    // Before the real answer: one with the wrong ID, one with the right ID and the wrong
+    // question, each with an address that must not reach the client.
+    let fake = FakeUpstream::start(|query| {
+        let spoofed = [6, 6, 6, 6].into();
+        let mut wrong_id = query.to_vec();
+        wrong_id[1] ^= 0x01;
+        let mut wrong_question = query.to_vec();
+        wrong_question[13] ^= 0x01; // the first letter of the name
+        vec![
+            a_response(&wrong_id, &[spoofed], 60),
+            a_response(&wrong_question, &[spoofed], 60),
+            a_response(query, &[FAKE_A], 60),
+        ]
+    });
+    let pathwise = Pathwise::start(&silent_upstream_config(fake.address()), &[]);
+    let answer = pathwise.dig(V4ONLY, "A").run();
+    answer.rcode_is("NOERROR").answers_are("A", &["192.0.2.99"]);
+}
+
+#[test]
+fn failover_to_the_next_server() {
+    let black_hole = UdpSocket::bind("127.0.0.1:0").expect("bind the silent upstream");
+    let silent = black_hole.local_addr().expect("its address");
+    let upstream = Upstream::start(&super::zone::unsigned());
+    let config = format!(
+        "[upstream]\nservers = [\"{silent}\", \"{}\"]\ntimeout = \"500ms\"\n\n[paths]\noverride = {NATIVE_PATHS}\n",
+        upstream.spec()
+    );
+    let pathwise = Pathwise::start(&config, &[]);
+    let answer = pathwise.dig(DUAL, "A").timeout(8).run();
+    answer
+        .rcode_is("NOERROR")
+        .answers_are("A", &[DUAL_A])
+        .check(
+            answer.elapsed < Duration::from_millis(2500),
+            "expected the second server's answer soon after the first timed out (500ms)",
+        );
+}
+
+#[test]
+fn negative_answer_is_cached() {
+    let (mut upstream, pathwise) = start(NATIVE_PATHS, "");
+    pathwise.dig(MISSING, "A").run().rcode_is("NXDOMAIN");
+    upstream.stop();
+    pathwise
+        .dig(MISSING, "A")
+        .timeout(8)
+        .run()
+        .rcode_is("NXDOMAIN");
+}
+
+#[test]
+fn cache_tells_queries_with_and_without_do_apart() {
+    let upstream = Upstream::start(&super::zone::zones());
+    let pathwise = Pathwise::start(&super::config(&upstream, NATIVE_PATHS, ""), &[]);
+    let plain = pathwise.dig(SIGNED_DUAL, "A").run();
+    plain.rcode_is("NOERROR").check(
+        plain.answers("RRSIG").is_empty(),
+        "expected no RRSIG without DO",
+    );
+    let signed = pathwise.dig(SIGNED_DUAL, "A").dnssec().run();
+    signed.rcode_is("NOERROR").check(
+        signed.answers("RRSIG").iter().any(|s| s.starts_with("A ")),
+        "expected the A's RRSIG with DO: not the cached answer to the query without DO",
+    );
+}
+
+#[test]
+fn upstream_flag_wins_over_the_config_file() {
+    let black_hole = UdpSocket::bind("127.0.0.1:0").expect("bind the silent upstream");
+    let upstream = Upstream::start(&super::zone::unsigned());
+    let config = silent_upstream_config(black_hole.local_addr().expect("its address"));
+    let pathwise = Pathwise::start(&config, &["--upstream", &upstream.spec()]);
+    pathwise
+        .dig(DUAL, "A")
+        .run()
+        .rcode_is("NOERROR")
+        .answers_are("A", &[DUAL_A]);
 }

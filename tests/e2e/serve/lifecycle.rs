@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use pathwise_tests::{Run, Signal, TempDir, require_root_for};
+use pathwise_tests::{Pathwise, Run, Signal, TempDir, Upstream, require_root_for};
 
 use super::zone::*;
 use super::{TEREDO_PATHS, assert_filtered, config, paired_aaaa, start};
@@ -36,6 +36,7 @@ fn sighup_with_a_broken_config_is_refused_and_the_old_one_keeps_serving() {
 #[test]
 fn sighup_with_a_bad_value_is_refused() {
     let (upstream, pathwise) = start(TEREDO_PATHS, "");
+    pathwise.dig(DUAL, "A").run().rcode_is("NOERROR");
     pathwise.write_config(&config(
         &upstream,
         TEREDO_PATHS,
@@ -68,6 +69,20 @@ fn sighup_to_filter_aaaa_never_keeps_paired_aaaa() {
 }
 
 #[test]
+fn environment_wins_over_the_config_file() {
+    let upstream = Upstream::start(&super::zone::unsigned());
+    let config = config(
+        &upstream,
+        TEREDO_PATHS,
+        "[policy]\nfilter_aaaa = \"teredo-only\"\n",
+    );
+    let pathwise =
+        Pathwise::start_with_env(&config, &[], &[("PATHWISE_POLICY__FILTER_AAAA", "never")]);
+    let aaaa = paired_aaaa(&pathwise, "127.0.0.1", DUAL);
+    aaaa.rcode_is("NOERROR").answers_are("AAAA", &[DUAL_AAAA]);
+}
+
+#[test]
 fn sigterm_exits_zero() {
     let (_upstream, mut pathwise) = start(TEREDO_PATHS, "");
     pathwise.dig(DUAL, "A").run().rcode_is("NOERROR");
@@ -82,8 +97,35 @@ fn sigterm_exits_zero() {
 #[test]
 fn sigint_exits_zero() {
     let (_upstream, mut pathwise) = start(TEREDO_PATHS, "");
+    pathwise.dig(DUAL, "A").run().rcode_is("NOERROR");
     let status = pathwise.stop_with(Signal::Int);
     assert_eq!(status.code(), Some(0), "exit status after SIGINT: {status}");
+}
+
+/// Regression: the `listening on` lines, which supervisors and this harness take for "ready",
+/// came before the signal handlers were installed, so a signal right after them met the
+/// default action: SIGTERM and SIGINT killed pathwise instead of draining it (`signal: 2
+/// (SIGINT)`, not exit status 0), and SIGHUP killed it instead of reloading. A race, so
+/// several tries. (The other signal tests answer a query first: by then the handlers are in.)
+#[test]
+fn signal_right_after_listening_is_handled() {
+    let upstream = Upstream::start(&super::zone::unsigned());
+    for attempt in 1..=10 {
+        for signal in [Signal::Term, Signal::Int] {
+            let mut pathwise = Pathwise::start(&config(&upstream, TEREDO_PATHS, ""), &[]);
+            let status = pathwise.stop_with(signal);
+            assert_eq!(
+                status.code(),
+                Some(0),
+                "attempt {attempt}: exit status after {signal} sent as soon as pathwise logged \
+                 `listening on`: {status}"
+            );
+        }
+        let pathwise = Pathwise::start(&config(&upstream, TEREDO_PATHS, ""), &[]);
+        pathwise.send_signal(Signal::Hup);
+        pathwise.wait_for_log("config reloaded", RELOAD_TIMEOUT);
+        pathwise.dig(DUAL, "A").run().rcode_is("NOERROR");
+    }
 }
 
 #[test]

@@ -5,6 +5,7 @@
 
 mod filter;
 mod forwarding;
+mod glibc;
 mod lifecycle;
 mod order;
 mod transport;
