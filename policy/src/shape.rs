@@ -25,8 +25,10 @@ pub struct ShapeReport {
     pub removed_ipv6hint: usize,
     /// RRSIGs removed because the AAAA RRset they covered was edited.
     pub removed_rrsig: usize,
-    /// The answer of an AAAA query lost all its AAAA records: it is now NODATA, and the TTLs of
-    /// the SOA that gives its negative TTL are capped at `filtered_ttl` (RFC 2308 §5).
+    /// The answer of an AAAA query lost all its AAAA records: it is now NODATA. The TTLs of the
+    /// SOA that gives its negative TTL, if upstream sent one, are capped at `filtered_ttl`
+    /// (RFC 2308 §5); without an SOA the NODATA is not cached downstream at all. NS records in
+    /// the authority section are removed, so that the answer does not read as a referral.
     pub nodata: bool,
     /// At least one address RRset was put in table order.
     pub reordered: bool,
@@ -87,6 +89,11 @@ fn remove_ipv6_data(
         if aaaa > 0 && !left {
             report.nodata = true;
             cap_negative_ttl(&mut message.authorities, filtered_ttl);
+            // An empty NOERROR answer with NS records and no SOA reads as a referral
+            // (RFC 2308 §2.2.1); BIND's filter-aaaa drops them for the same reason.
+            message.authorities.retain(|r| {
+                r.record_type() != RecordType::NS && rrsig_type_covered(r) != Some(RecordType::NS)
+            });
         }
     }
 

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use hickory_proto::op::{Message, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::svcb::{Alpn, IpHint, Mandatory, SVCB, SvcParamKey, SvcParamValue};
-use hickory_proto::rr::rdata::{A, AAAA, CNAME, HTTPS, NULL, SOA};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, HTTPS, NS, NULL, SOA};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 pub(super) fn name(text: &str) -> Name {
@@ -42,6 +42,10 @@ pub(super) fn rrsig(owner: &str, covered: RecordType) -> Record {
         rdata: NULL::with(rdata),
     };
     Record::from_rdata(name(owner), 300, data)
+}
+
+pub(super) fn ns(owner: &str, target: &str) -> Record {
+    Record::from_rdata(name(owner), 300, RData::NS(NS(name(target))))
 }
 
 pub(super) fn soa(owner: &str, ttl: u32, minimum: u32) -> Record {

@@ -59,6 +59,31 @@ fn aaaa_answer_becomes_nodata_keeping_the_cname_chain() {
 }
 
 #[test]
+fn filtered_nodata_does_not_look_like_a_referral() {
+    let mut message = response("www.example.", RecordType::AAAA);
+    message.add_answer(address("www.example.", "2a00::1"));
+    message.add_authority(super::messages::ns("example.", "ns.example."));
+    message.add_authority(rrsig("example.", RecordType::NS));
+    let report = shape(&mut message, REMOVE, &PolicyTable::seed(), 30);
+    assert!(report.nodata);
+    assert!(message.answers.is_empty());
+    assert!(
+        message.authorities.is_empty(),
+        "NS without SOA reads as a referral (RFC 2308 §2.2.1)"
+    );
+}
+
+#[test]
+fn authority_ns_stays_when_the_answer_keeps_records() {
+    let mut message = response("mix.example.", RecordType::AAAA);
+    message.add_answer(address("mix.example.", "2a00::1"));
+    message.add_answer(address("mix.example.", TEREDO));
+    message.add_authority(super::messages::ns("example.", "ns.example."));
+    shape(&mut message, REMOVE, &PolicyTable::seed(), 30);
+    assert_eq!(types(&message.authorities), [RecordType::NS]);
+}
+
+#[test]
 fn negative_ttl_below_the_cap_is_left_alone() {
     let mut message = signed_aaaa_answer();
     message.authorities[0] = soa("example.", 10, 5);

@@ -47,12 +47,13 @@ pub async fn run(
     paths: watch::Receiver<pathwise_policy::PathState>,
     reload: Reloader,
 ) -> Result<(), StartError> {
-    let settings = Settings::new(config)?;
-    log_settings(&settings, *paths.borrow());
-    let listeners = bind(&settings.config.listen.addresses).await?;
+    // Handlers first: a supervisor may signal as soon as it sees `listening on`.
     let mut terminate = signal(SignalKind::terminate()).map_err(StartError::Signals)?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(StartError::Signals)?;
     let mut hangup = signal(SignalKind::hangup()).map_err(StartError::Signals)?;
+    let settings = Settings::new(config)?;
+    log_settings(&settings, *paths.borrow());
+    let listeners = bind(&settings.config.listen.addresses).await?;
 
     let limits = tcp::TcpLimits {
         idle_timeout: settings.config.listen.tcp_idle_timeout,
@@ -176,3 +177,6 @@ fn log_settings(settings: &Settings, paths: pathwise_policy::PathState) {
     );
     tracing::info!("order table {}", config.policy.order.as_str());
 }
+
+#[cfg(test)]
+mod tests;
