@@ -8,7 +8,7 @@ use hickory_proto::rr::rdata::svcb::SvcParamKey;
 use hickory_proto::rr::{RData, Record, RecordType};
 use proptest::prelude::*;
 
-use super::messages::{address, cname, https, response, rrsig, soa};
+use super::messages::{address, cname, https, ns, response, rrsig, soa};
 use crate::class::{AddressClass, classify};
 use crate::decision::{
     ARecord, AaaaDecision, ExplicitAsk, PolicyConfig, QueryFacts, ResponseFacts, decide,
@@ -85,6 +85,8 @@ fn message() -> impl Strategy<Value = Message> {
             message.additionals = additionals;
             if with_soa {
                 message.add_authority(soa("example.", 3600, 600));
+            } else {
+                message.add_authority(ns("example.", "ns.example."));
             }
             message
         },
@@ -237,7 +239,14 @@ proptest! {
         prop_assert_eq!(&shaped.queries, &message.queries);
         prop_assert_eq!(others(&shaped.answers), others(&message.answers));
         prop_assert_eq!(others(&shaped.additionals), others(&message.additionals));
-        prop_assert_eq!(others(&shaped.authorities), others(&message.authorities));
+        // A filtered NODATA loses its authority NS records (not a referral); nothing else goes.
+        let authorities = |section: &[Record]| -> Vec<Record> {
+            others(section)
+                .into_iter()
+                .filter(|r| !(report.nodata && r.record_type() == RecordType::NS))
+                .collect()
+        };
+        prop_assert_eq!(authorities(&shaped.authorities), authorities(&message.authorities));
         let explicit = query.explicit.client || query.explicit.edns_option;
         let inactive = config.filter_aaaa.active(state).is_none();
         if explicit || inactive || !matches!(decision, AaaaDecision::Remove { .. }) {
