@@ -40,7 +40,7 @@ const TIMEOUT: Duration = Duration::from_secs(3);
 /// The explicit-ask option pathwise honours by default (SPEC §4).
 const EXPLICIT_OPTION: u16 = 65432;
 
-/// Asks A and AAAA as getaddrinfo does, and AAAA once more with the explicit-ask option to
+/// Asks A then AAAA as getaddrinfo does, and AAAA once more with the explicit-ask option to
 /// learn whether the server withheld AAAA records; prints the addresses in connect order.
 pub fn run(args: &ResolveArgs) -> anyhow::Result<()> {
     let name = Name::from_ascii(&args.name)
@@ -48,12 +48,15 @@ pub fn run(args: &ResolveArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    // A first, then AAAA, as getaddrinfo(AF_UNSPEC) does: a pathwise server pairs the two and
+    // filters as it would for an application here. The explicit ask goes beside the AAAA.
     let (a, aaaa, explicit) = runtime.block_on(async {
-        tokio::join!(
-            ask(args.server, &name, RecordType::A, false),
+        let a = ask(args.server, &name, RecordType::A, false).await;
+        let (aaaa, explicit) = tokio::join!(
             ask(args.server, &name, RecordType::AAAA, false),
             ask(args.server, &name, RecordType::AAAA, true),
-        )
+        );
+        (a, aaaa, explicit)
     });
     let mut addresses = a.with_context(|| format!("asking {} for A", args.server))?;
     let aaaa = aaaa.with_context(|| format!("asking {} for AAAA", args.server))?;

@@ -46,6 +46,9 @@ impl Pipeline {
 
     /// The synchronous part: the ladder, and answers from cache that need no waiting.
     pub fn receive(&self, packet: &[u8], client: SocketAddr, transport: Transport) -> Step {
+        // An IPv4 client of a `[::]` listener arrives as ::ffff:a.b.c.d: allow lists, the
+        // explicit client list and pair tracking all see it as the IPv4 address it is.
+        let client = SocketAddr::new(client.ip().to_canonical(), client.port());
         let settings = self.shared.settings();
         let explicit = &settings.config.policy.explicit;
         let mut context = match admit(
@@ -76,7 +79,7 @@ impl Pipeline {
         let answer = entry.response_at(age, false);
         context.source = Source::CacheHit;
         let paths = self.shared.paths();
-        let ask = self.explicit_ask(&settings, &context, &key, paths, true);
+        let ask = self.explicit_ask(&settings, &context, &key, &answer, paths, true);
         if ask.needs_hold {
             return Step::Resolve(context);
         }
@@ -115,7 +118,7 @@ impl Pipeline {
             },
         };
         let paths = self.shared.paths();
-        let mut ask = self.explicit_ask(&settings, &context, &key, paths, from_cache);
+        let mut ask = self.explicit_ask(&settings, &context, &key, &answer, paths, from_cache);
         if ask.needs_hold {
             let hold = settings.config.policy.explicit.hold;
             let paired = self
@@ -161,12 +164,14 @@ impl Pipeline {
     }
 
     /// The explicit-ask signals of this query (SPEC §4), and whether the lone-AAAA rule wants
-    /// to wait for a late A query before deciding (only for answers ready at once).
+    /// to wait for a late A query before deciding (only for answers ready at once that carry
+    /// IPv6 data the filter could remove: waiting on anything else changes nothing).
     fn explicit_ask(
         &self,
         settings: &Settings,
         context: &QueryContext,
         key: &CacheKey,
+        answer: &Message,
         paths: PathState,
         answered_at_once: bool,
     ) -> Ask {
@@ -187,7 +192,8 @@ impl Pipeline {
                 && filter_active
                 && !signals.client
                 && !signals.edns_option
-                && !explicit.hold.is_zero();
+                && !explicit.hold.is_zero()
+                && ResponseFacts::of(answer).has_ipv6_data();
         }
         Ask {
             signals,

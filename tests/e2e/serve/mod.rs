@@ -8,6 +8,7 @@ mod forwarding;
 mod glibc;
 mod lifecycle;
 mod order;
+mod resolve;
 mod transport;
 mod zone;
 

@@ -137,3 +137,27 @@ async fn aaaa_after_the_pair_window_is_lone() {
 
     assert_eq!(aaaa_count(&answer), 1, "the A is too old to pair: kept");
 }
+
+#[tokio::test]
+async fn cached_answer_without_ipv6_data_is_not_held() {
+    // A hold far longer than any answer takes: only skipping it answers in time.
+    let hold = Duration::from_secs(5);
+    let server = Harness::start(zone, |config| config.policy.explicit.hold = hold).await;
+    server
+        .client(9)
+        .await
+        .ask(&query("nx.example.", RecordType::AAAA))
+        .await;
+    let client = server.client(1).await;
+    let started = Instant::now();
+
+    let answer = client.ask(&query("nx.example.", RecordType::AAAA)).await;
+
+    assert_eq!(answer.metadata.response_code, ResponseCode::NXDomain);
+    assert!(
+        started.elapsed() < hold,
+        "nothing to filter, so no wait for an A: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.upstream.received().len(), 1, "from cache");
+}
