@@ -14,7 +14,7 @@ pub use class::{AddressClass, Classified, TeredoParts, classify, describe};
 pub use decision::{
     ARecord, AaaaDecision, ExplicitAsk, KeepReason, PolicyConfig, QueryFacts, ResponseFacts, decide,
 };
-pub use paths::{FilterMode, FilterReason, Path, PathState};
+pub use paths::{Counting, FilterMode, FilterReason, Path, PathState};
 pub use select::{RankedDestination, SourceAddress, sort_destinations};
 pub use shape::{ShapeReport, shape};
 pub use table::{PolicyTable, Prefix, TableKind, TableRow};

@@ -1,7 +1,10 @@
 //! The host's path state (SPEC §3) and when the AAAA filter is active (SPEC §4).
 
 use std::fmt;
+use std::net::IpAddr;
 use std::str::FromStr;
+
+use crate::class::{AddressClass, classify};
 
 /// A kind of path the host may have a usable source address for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -32,6 +35,36 @@ impl Path {
 
     const fn bit(self) -> u8 {
         1 << self as u8
+    }
+}
+
+/// Which local addresses count towards a path besides the global ones (SPEC §3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counting {
+    /// `paths.count_ula`: unique local addresses count as `native6`.
+    pub ula: bool,
+    /// `paths.count_documentation`: documentation addresses count (as `native6` or `ipv4`).
+    pub documentation: bool,
+}
+
+impl Path {
+    /// The path a local address would give if it is usable, before its flags and routes are
+    /// looked at; `None` for addresses that are never a path (loopback, link-local, multicast,
+    /// NAT64, and ULA or documentation unless `counting` says so).
+    pub fn of_local(address: IpAddr, counting: Counting) -> Option<Self> {
+        match classify(address) {
+            AddressClass::Native6 => Some(Self::Native6),
+            AddressClass::SixToFour => Some(Self::SixToFour),
+            AddressClass::Ipv4 => Some(Self::Ipv4),
+            AddressClass::Teredo => Some(Self::Teredo),
+            AddressClass::Ula if counting.ula => Some(Self::Native6),
+            AddressClass::Documentation if counting.documentation => Some(if address.is_ipv4() {
+                Self::Ipv4
+            } else {
+                Self::Native6
+            }),
+            _ => None,
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod config;
 pub mod explicit;
 pub mod host;
 pub mod order_config;
+pub mod paths;
 pub mod server;
 pub mod singleflight;
 pub mod upstream;

@@ -4,6 +4,7 @@ mod alloc;
 mod class;
 mod decision;
 mod messages;
+mod paths;
 mod props;
 
 mod select;
