@@ -11,6 +11,7 @@ use pathwise_policy::{SourceAddress, TableKind};
 
 use crate::commands;
 use crate::commands::check_config::CheckConfigArgs;
+use crate::commands::paths::PathsArgs;
 use crate::commands::resolve::ResolveArgs;
 use crate::commands::serve::ServeArgs;
 
@@ -38,6 +39,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Validate a config file and print the effective configuration; exit 1 naming the bad key.
     CheckConfig(CheckConfigArgs),
+    /// Print the host's addresses by class and usability, the path state, and whether the
+    /// AAAA filter is active.
+    Paths(PathsArgs),
     /// Resolve A and AAAA through a DNS server and print them in connect order.
     Resolve(ResolveArgs),
     /// Print the class of each address, decoding Teredo and 6to4 addresses.
@@ -170,6 +174,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     {
         Command::Serve(args) => commands::serve::run(args),
         Command::CheckConfig(args) => commands::check_config::run(&args),
+        Command::Paths(args) => commands::paths::run(&args),
         Command::Resolve(args) => commands::resolve::run(&args),
         Command::Classify(args) => commands::classify::run(&args),
         Command::Order(args) => commands::order::run(&args),

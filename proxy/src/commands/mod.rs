@@ -4,5 +4,6 @@ pub mod check_config;
 pub mod classify;
 pub mod gai_conf;
 pub mod order;
+pub mod paths;
 pub mod resolve;
 pub mod serve;

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use pathwise_policy::PathState;
 use tokio::sync::watch;
 
-use crate::config::{self, Config, Flags, LogFormat, PathOverride};
-use crate::{host, server};
+use crate::config::{self, Config, Flags, LogFormat};
+use crate::paths::Watcher;
+use crate::server;
 
 /// `pathwise serve`.
 #[derive(Debug, Default, Args)]
@@ -59,27 +59,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
-        let (_paths_sender, paths) = watch::channel(initial_paths(&config));
+        // The host is read before the listeners open: the first answer is already shaped by
+        // the host's real paths.
+        let (watcher, paths) = Watcher::start(&config.paths);
+        let (paths_config, paths_configs) = watch::channel(config.paths.clone());
+        tokio::spawn(watcher.run(paths_configs));
         let reload: server::Reloader = Box::new(move || args.load().map_err(|e| format!("{e:#}")));
-        server::run(config, paths, reload).await
+        let reloaded: server::Reloaded = Box::new(move |config: &Config| {
+            paths_config.send_replace(config.paths.clone());
+        });
+        server::run(config, paths, reload, reloaded).await
     })?;
     Ok(())
-}
-
-/// The path state until the path watcher exists: `paths.override`, else what the host's
-/// addresses say at start-up.
-fn initial_paths(config: &Config) -> PathState {
-    match config.paths.path_override {
-        PathOverride::Fixed(state) => {
-            tracing::info!("paths pinned by paths.override: {state}");
-            state
-        }
-        PathOverride::Auto => {
-            let state = host::path_state(&config.paths);
-            tracing::info!("paths from the host's addresses at start-up: {state}");
-            state
-        }
-    }
 }
 
 fn init_logging(config: &Config) {

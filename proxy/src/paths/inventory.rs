@@ -13,8 +13,10 @@ use crate::config::PathsConfig;
 /// Why a local address gives no path right now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unusable {
-    /// Loopback, link-local, multicast, NAT64, or ULA/documentation not counted.
+    /// Loopback, link-local, multicast, NAT64 and the like: never a source for a path.
     NotAPath,
+    /// ULA or documentation, while `paths.count_ula` / `paths.count_documentation` is false.
+    NotCounted,
     /// Its interface matches `paths.ignore_interfaces`.
     Ignored,
     /// Its interface is down (not running).
@@ -32,6 +34,7 @@ impl Unusable {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::NotAPath => "not a path",
+            Self::NotCounted => "not counted",
             Self::Ignored => "ignored interface",
             Self::InterfaceDown => "interface down",
             Self::Tentative => "tentative",
@@ -154,7 +157,11 @@ impl Inventory {
                 let routed = routes
                     .as_ref()
                     .is_none_or(|interfaces| interfaces.contains(interface));
+                let class = pathwise_policy::classify(*address);
                 let usable = match Path::of_local(*address, counting) {
+                    None if matches!(class, AddressClass::Ula | AddressClass::Documentation) => {
+                        Err(Unusable::NotCounted)
+                    }
                     None => Err(Unusable::NotAPath),
                     Some(_) if matches_any(&config.ignore_interfaces, interface) => {
                         Err(Unusable::Ignored)
@@ -168,7 +175,7 @@ impl Inventory {
                 LocalAddress {
                     interface: interface.clone(),
                     address: *address,
-                    class: pathwise_policy::classify(*address),
+                    class,
                     flags,
                     usable,
                 }
@@ -253,6 +260,7 @@ mod tests {
                 address("docker0", "172.17.0.1", true),
                 address("eth1", "192.168.1.2", false),
                 address("wg0", "2a00:1::2", true),
+                address("eth0", "fd00::5", true),
             ],
             flags,
             ipv6_global_routes: set(&["eth0", "teredo", "docker0"]),
@@ -280,6 +288,7 @@ mod tests {
                 ("docker0", Err(Unusable::Ignored)),
                 ("eth1", Err(Unusable::InterfaceDown)),
                 ("wg0", Err(Unusable::NoRoute)),
+                ("eth0", Err(Unusable::NotCounted)),
             ]
         );
         assert_eq!(inventory.paths().to_string(), "ipv4+teredo");

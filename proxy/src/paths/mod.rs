@@ -6,14 +6,17 @@
 //! - [`pattern`]: the interface globs of `paths.ignore_interfaces`;
 //! - [`stabilize`]: new paths wait `paths.stabilize`, lost ones go at once;
 //! - [`changes`]: rtnetlink wake-ups on Linux;
-//! - [`watcher`]: the loop that publishes the path state to the server.
+//! - [`watcher`]: the loop that publishes the path state to the server;
+//! - [`report`]: what `pathwise paths` prints and `/paths` serves.
 
 pub mod changes;
 pub mod inventory;
 pub mod pattern;
 pub mod proc;
+pub mod report;
 pub mod stabilize;
 pub mod watcher;
 
 pub use inventory::{Inventory, LocalAddress, Unusable};
+pub use report::Report;
 pub use watcher::Watcher;

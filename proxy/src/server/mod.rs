@@ -27,6 +27,9 @@ use crate::config::Config;
 /// How to read the config again on SIGHUP: the same file, environment and flags.
 pub type Reloader = Box<dyn Fn() -> Result<Config, String> + Send + Sync>;
 
+/// Told of each config that a reload put in force (the path watcher follows `[paths]`).
+pub type Reloaded = Box<dyn Fn(&Config) + Send + Sync>;
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -46,6 +49,7 @@ pub async fn run(
     config: Config,
     paths: watch::Receiver<pathwise_policy::PathState>,
     reload: Reloader,
+    reloaded: Reloaded,
 ) -> Result<(), StartError> {
     // Handlers first: a supervisor may signal as soon as it sees `listening on`.
     let mut terminate = signal(SignalKind::terminate()).map_err(StartError::Signals)?;
@@ -89,7 +93,7 @@ pub async fn run(
         tokio::select! {
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
-            _ = hangup.recv() => reload_settings(&shared, &reload),
+            _ = hangup.recv() => reload_settings(&shared, &reload, &reloaded),
         }
     }
     tracing::info!(
@@ -113,7 +117,7 @@ pub async fn run(
 
 /// SIGHUP: validate the new config completely before anything changes; a bad one is refused
 /// and the old one keeps serving.
-fn reload_settings(shared: &Shared, reload: &Reloader) {
+fn reload_settings(shared: &Shared, reload: &Reloader, reloaded: &Reloaded) {
     let config = match reload() {
         Ok(config) => config,
         Err(error) => {
@@ -137,6 +141,7 @@ fn reload_settings(shared: &Shared, reload: &Reloader) {
     match Settings::new(config) {
         Ok(settings) => {
             log_settings(&settings, shared.paths());
+            reloaded(&settings.config);
             shared.replace_settings(settings);
             tracing::info!("config reloaded");
         }
