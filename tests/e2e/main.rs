@@ -3,4 +3,5 @@
 
 mod cli;
 mod gai_conf;
+mod paths;
 mod serve;

@@ -10,7 +10,7 @@ mod lifecycle;
 mod order;
 mod resolve;
 mod transport;
-mod zone;
+pub(crate) mod zone;
 
 use pathwise_tests::{DigAnswer, Pathwise, Upstream};
 
