@@ -323,6 +323,13 @@ fn paths_tells_the_truth_about_every_address() {
     expect("172.17.0.1", "dock0", "ipv4", Some("ignored interface"));
     expect("10.9.0.2", "down0", "ipv4", Some("interface down"));
     expect("127.0.0.1", "lo", "loopback", Some("not a path"));
+    let link_local = report["addresses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|entry| entry["interface"] == "pw0" && entry["class"] == "link-local")
+        .unwrap_or_else(|| panic!("pw0's link-local address is listed: {report:#}"));
+    assert_eq!(link_local["reason"], "not a path", "{link_local}");
     assert_eq!(
         report["paths"],
         serde_json::json!(["ipv4", "teredo"]),
