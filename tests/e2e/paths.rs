@@ -9,7 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use pathwise_tests::{NetNs, Pathwise, Run, Upstream, pathwise, require_root};
+use pathwise_tests::{NetNs, Pathwise, Run, Signal, Upstream, pathwise, require_root};
 use serde_json::Value;
 
 use crate::serve::zone::{DUAL, DUAL_A, DUAL_AAAA, unsigned};
@@ -30,30 +30,24 @@ const NATIVE: &str = "2a00:1450:4001::2";
 /// The Teredo-only host. Fields drop in order: the processes, then the namespace.
 struct Host {
     pathwise: Pathwise,
-    _upstream: Upstream,
+    upstream: Upstream,
     ns: NetNs,
 }
 
 impl Host {
-    /// Builds the host, then runs NSD and pathwise in it; `extra` is appended to the config.
-    fn new(extra: &str) -> Self {
+    /// Builds the host, then runs NSD and pathwise in it; `paths` adds lines to `[paths]`.
+    fn new(paths: &str) -> Self {
         let ns = NetNs::new("pwpath");
         teredo_only(&ns);
         ns.write_etc("resolv.conf", "nameserver 127.0.0.1\n");
         ns.write_etc("nsswitch.conf", "hosts: dns\n");
         let nsd: SocketAddr = "127.0.0.1:5300".parse().expect("an address");
         let upstream = Upstream::start_in_netns(&ns, nsd, &unsigned());
-        let config = format!(
-            "[upstream]\nservers = [\"{}\"]\ntimeout = \"1s\"\n\n\
-             [paths]\nstabilize = \"{}s\"\npoll_interval = \"{}s\"\n\n{extra}",
-            upstream.spec(),
-            STABILIZE.as_secs(),
-            POLL.as_secs(),
-        );
+        let config = config(&upstream, paths);
         let pathwise = Pathwise::start_in_netns(&ns, &config, &["--listen", "127.0.0.1:53"]);
         Self {
             pathwise,
-            _upstream: upstream,
+            upstream,
             ns,
         }
     }
@@ -129,6 +123,17 @@ impl Host {
             .ip(&["-6", "address", "show", "dev", "pw0", "tentative"]);
         run.stdout().contains(NATIVE)
     }
+}
+
+/// pathwise's config: forward to `upstream`, [`STABILIZE`] and [`POLL`], `paths` lines added.
+fn config(upstream: &Upstream, paths: &str) -> String {
+    format!(
+        "[upstream]\nservers = [\"{}\"]\ntimeout = \"1s\"\n\n\
+         [paths]\nstabilize = \"{}s\"\npoll_interval = \"{}s\"\n{paths}\n",
+        upstream.spec(),
+        STABILIZE.as_secs(),
+        POLL.as_secs(),
+    )
 }
 
 /// IPv4 on `pw0` with a default route via its peer; Teredo on its own veth `teredo` with the
@@ -266,6 +271,37 @@ fn a_tentative_address_counts_only_after_dad() {
         ipv6_first,
         STABILIZE + POLL + SLACK,
         "IPv6 first after DAD and stabilize",
+    );
+}
+
+#[test]
+fn sighup_from_a_pinned_state_to_auto_follows_the_host() {
+    if !require_root("sighup_from_a_pinned_state_to_auto_follows_the_host") {
+        return;
+    }
+    let host = Host::new("override = [\"native6\", \"ipv4\"]");
+    let mut found = host.getent("ahosts", DUAL);
+    found.sort();
+    assert_eq!(
+        found,
+        [ip(DUAL_A), ip(DUAL_AAAA)],
+        "pinned dual-stack: both"
+    );
+
+    host.pathwise.write_config(&config(&host.upstream, ""));
+    let mark = host.pathwise.log_len();
+    host.pathwise.send_signal(Signal::Hup);
+    host.pathwise
+        .wait_for_log_since(mark, "config reloaded", Duration::from_secs(5));
+    host.ahosts_until(
+        ipv4_only,
+        POLL + SLACK,
+        "the real Teredo-only host after the reload",
+    );
+    host.pathwise.wait_for_log_since(
+        mark,
+        "path state changed: native6+ipv4 -> ipv4+teredo",
+        Duration::ZERO,
     );
 }
 
