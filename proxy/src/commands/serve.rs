@@ -7,7 +7,12 @@ use anyhow::Context;
 use clap::Args;
 use tokio::sync::watch;
 
+use std::sync::Arc;
+
+use pathwise_policy::PathState;
+
 use crate::config::{self, Config, Flags, LogFormat};
+use crate::metrics::Metrics;
 use crate::paths::Watcher;
 use crate::server;
 
@@ -61,14 +66,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(async move {
         // The host is read before the listeners open: the first answer is already shaped by
         // the host's real paths.
-        let (watcher, paths) = Watcher::start(&config.paths);
+        let metrics = Arc::new(Metrics::new());
+        let changes = Arc::clone(&metrics);
+        let on_change = Box::new(move |_: PathState| changes.record_path_change());
+        let (watcher, paths) = Watcher::start(&config.paths, on_change);
         let (paths_config, paths_configs) = watch::channel(config.paths.clone());
         tokio::spawn(watcher.run(paths_configs));
         let reload: server::Reloader = Box::new(move || args.load().map_err(|e| format!("{e:#}")));
         let reloaded: server::Reloaded = Box::new(move |config: &Config| {
             paths_config.send_replace(config.paths.clone());
         });
-        server::run(config, paths, reload, reloaded).await
+        server::run(config, paths, reload, reloaded, metrics).await
     })?;
     Ok(())
 }

@@ -17,9 +17,13 @@ use crate::config::{PathOverride, PathsConfig};
 /// Reads the host's addresses under a `[paths]` config; the real one is [`Inventory::read`].
 pub type Reader = Box<dyn FnMut(&PathsConfig) -> io::Result<Inventory> + Send>;
 
+/// Told of each new path state (the metrics count them).
+pub type OnChange = Box<dyn Fn(PathState) + Send>;
+
 /// The watcher, between its first read and its loop.
 pub struct Watcher {
     read: Reader,
+    on_change: OnChange,
     changes: Option<Changes>,
     config: PathsConfig,
     inventory: Inventory,
@@ -31,7 +35,7 @@ impl Watcher {
     /// Subscribes to change notifications, reads the host once, and returns the watcher with
     /// the receiver of its path state, which holds the start-up state already. Must be called
     /// inside the runtime.
-    pub fn start(config: &PathsConfig) -> (Self, watch::Receiver<PathState>) {
+    pub fn start(config: &PathsConfig, on_change: OnChange) -> (Self, watch::Receiver<PathState>) {
         // Subscribe before the first read: a change between the two is not missed.
         let changes = match Changes::subscribe() {
             Ok(changes) => Some(changes),
@@ -43,7 +47,7 @@ impl Watcher {
                 None
             }
         };
-        Self::with_reader(config, Box::new(Inventory::read), changes)
+        Self::with_reader(config, Box::new(Inventory::read), changes, on_change)
     }
 
     /// A watcher reading through `read`, woken by `changes` if any (tests give their own).
@@ -51,6 +55,7 @@ impl Watcher {
         config: &PathsConfig,
         mut read: Reader,
         changes: Option<Changes>,
+        on_change: OnChange,
     ) -> (Self, watch::Receiver<PathState>) {
         let inventory = read(config).unwrap_or_else(|error| {
             tracing::warn!("path watcher: reading the host's addresses: {error}");
@@ -68,6 +73,7 @@ impl Watcher {
         let (out, receiver) = watch::channel(state);
         let watcher = Self {
             read,
+            on_change,
             changes,
             config: config.clone(),
             inventory,
@@ -159,6 +165,7 @@ impl Watcher {
                 tracing::info!("path state changed: {previous} -> {state} (paths.override)");
             }
             self.out.send_replace(state);
+            (self.on_change)(state);
         }
     }
 }
@@ -303,7 +310,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_new_native_path_counts_after_stabilize_and_goes_at_once() {
         let (usable, read) = host(state(&TEREDO_HOST));
-        let (watcher, paths) = Watcher::with_reader(&config(), read, None);
+        let (watcher, paths) = Watcher::with_reader(&config(), read, None, Box::new(|_| {}));
         let (_configs_tx, configs) = watch::channel(config());
         tokio::spawn(watcher.run(configs));
         assert_eq!(
@@ -333,7 +340,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_path_that_flaps_faster_than_stabilize_never_counts() {
         let (usable, read) = host(state(&TEREDO_HOST));
-        let (watcher, paths) = Watcher::with_reader(&config(), read, None);
+        let (watcher, paths) = Watcher::with_reader(&config(), read, None, Box::new(|_| {}));
         let (_configs_tx, configs) = watch::channel(config());
         tokio::spawn(watcher.run(configs));
 
@@ -352,7 +359,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_override_pins_the_state_and_auto_follows_the_host_again() {
         let (_usable, read) = host(state(&NATIVE_HOST));
-        let (watcher, mut paths) = Watcher::with_reader(&config(), read, None);
+        let (watcher, mut paths) = Watcher::with_reader(&config(), read, None, Box::new(|_| {}));
         let (configs_tx, configs) = watch::channel(config());
         tokio::spawn(watcher.run(configs));
         assert_eq!(*paths.borrow_and_update(), state(&NATIVE_HOST));
@@ -381,7 +388,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_watcher_stops_when_nobody_reads_its_state() {
         let (_usable, read) = host(state(&TEREDO_HOST));
-        let (watcher, paths) = Watcher::with_reader(&config(), read, None);
+        let (watcher, paths) = Watcher::with_reader(&config(), read, None, Box::new(|_| {}));
         let (_configs_tx, configs) = watch::channel(config());
         let task = tokio::spawn(watcher.run(configs));
         drop(paths);

@@ -5,7 +5,9 @@ mod admit;
 mod bind;
 pub mod context;
 mod drain;
+mod http;
 pub mod pipeline;
+mod ready;
 mod respond;
 pub mod state;
 mod tcp;
@@ -23,6 +25,7 @@ use pipeline::Pipeline;
 use state::{Settings, Shared};
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 
 /// How to read the config again on SIGHUP: the same file, environment and flags.
 pub type Reloader = Box<dyn Fn() -> Result<Config, String> + Send + Sync>;
@@ -42,6 +45,26 @@ pub enum StartError {
     /// Signal handlers could not be installed.
     #[error("installing signal handlers: {0}")]
     Signals(std::io::Error),
+    /// `metrics.listen` could not be bound.
+    #[error(
+        "metrics.listen: binding {address}: {error} (set metrics.listen to a free address, or \"off\")"
+    )]
+    Metrics {
+        /// The address.
+        address: std::net::SocketAddr,
+        /// Why.
+        error: std::io::Error,
+    },
+}
+
+/// Binds the HTTP endpoint and logs `listening on http ADDR`.
+async fn bind_http(address: std::net::SocketAddr) -> Result<tokio::net::TcpListener, StartError> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|error| StartError::Metrics { address, error })?;
+    let local = listener.local_addr().unwrap_or(address);
+    tracing::info!("listening on http {local} (/metrics, /healthz, /readyz, /paths)");
+    Ok(listener)
 }
 
 /// Runs the server until SIGTERM or SIGINT, then drains in-flight queries and returns.
@@ -50,6 +73,7 @@ pub async fn run(
     paths: watch::Receiver<pathwise_policy::PathState>,
     reload: Reloader,
     reloaded: Reloaded,
+    metrics: Arc<Metrics>,
 ) -> Result<(), StartError> {
     // Handlers first: a supervisor may signal as soon as it sees `listening on`.
     let mut terminate = signal(SignalKind::terminate()).map_err(StartError::Signals)?;
@@ -58,13 +82,18 @@ pub async fn run(
     let settings = Settings::new(config)?;
     log_settings(&settings, *paths.borrow());
     let listeners = bind(&settings.config.listen.addresses).await?;
+    let http = match settings.config.metrics.listen {
+        Some(address) => Some(bind_http(address).await?),
+        None => None,
+    };
+    metrics.know_upstreams(settings.upstreams.labels());
 
     let limits = tcp::TcpLimits {
         idle_timeout: settings.config.listen.tcp_idle_timeout,
         max_connections: settings.config.listen.max_tcp_connections,
     };
     let drain_limit = drain_limit(&settings.config);
-    let shared = Arc::new(Shared::new(settings, paths));
+    let shared = Arc::new(Shared::new(settings, paths, metrics));
     let pipeline = Pipeline::new(Arc::clone(&shared));
     let in_flight = InFlight::default();
     let (stop, stopped) = watch::channel(false);
@@ -87,6 +116,13 @@ pub async fn run(
             stopped.clone(),
         );
         loops.push(tokio::spawn(task));
+    }
+    // After the listeners: serving /readyz means they are bound.
+    if let Some(listener) = http {
+        let task = http::serve(listener, Arc::clone(&shared), stopped.clone());
+        loops.push(tokio::spawn(task));
+        let probe = ready::probe_until_ready(Arc::clone(&shared), stopped.clone());
+        loops.push(tokio::spawn(probe));
     }
 
     loop {
@@ -141,6 +177,7 @@ fn reload_settings(shared: &Shared, reload: &Reloader, reloaded: &Reloaded) {
     match Settings::new(config) {
         Ok(settings) => {
             log_settings(&settings, shared.paths());
+            shared.metrics.know_upstreams(settings.upstreams.labels());
             reloaded(&settings.config);
             shared.replace_settings(settings);
             tracing::info!("config reloaded");

@@ -20,6 +20,8 @@ use super::context::{QueryContext, Source, Transport};
 use super::respond::{error_answer, finish_answer};
 use super::state::{Settings, Shared};
 use crate::cache::{CacheKey, Lookup};
+use crate::metrics::{CacheResult, QueryRecord};
+use crate::upstream::Outcome;
 
 /// What the receive loop does with a packet.
 #[derive(Debug)]
@@ -48,6 +50,7 @@ impl Pipeline {
     pub fn receive(&self, packet: &[u8], client: SocketAddr, transport: Transport) -> Step {
         // An IPv4 client of a `[::]` listener arrives as ::ffff:a.b.c.d: allow lists, the
         // explicit client list and pair tracking all see it as the IPv4 address it is.
+        let started = Instant::now();
         let client = SocketAddr::new(client.ip().to_canonical(), client.port());
         let settings = self.shared.settings();
         let explicit = &settings.config.policy.explicit;
@@ -60,7 +63,7 @@ impl Pipeline {
         ) {
             Admission::Drop => return Step::Drop,
             Admission::Answer(wire, rcode) => {
-                record_refused(client, transport, rcode);
+                self.record_refused(client, transport, rcode, started);
                 return Step::Answer(wire);
             }
             Admission::Query(context) => context,
@@ -154,6 +157,15 @@ impl Pipeline {
             .inflight
             .run(key.clone(), move || async move {
                 let forwarded = upstreams.query(&wire).await;
+                for attempt in &forwarded.attempts {
+                    let upstream = upstreams.label(attempt.server);
+                    shared
+                        .metrics
+                        .record_upstream(upstream, attempt.outcome, attempt.elapsed);
+                    if attempt.outcome == Outcome::Ok {
+                        shared.upstream_answered();
+                    }
+                }
                 let bytes = forwarded.result.ok()?;
                 let message = Message::from_vec(&bytes).ok()?;
                 shared.cache.insert(owned_key, &message, Instant::now());
@@ -245,7 +257,7 @@ impl Pipeline {
         context.shaped = shape(&mut answer, decision, &settings.table, filtered_ttl);
         context.decision = Some(decision);
         let wire = finish_answer(context, answer);
-        record(context);
+        self.record(context);
         wire
     }
 
@@ -253,8 +265,75 @@ impl Pipeline {
     fn fail(&self, context: &mut QueryContext, rcode: ResponseCode) -> Vec<u8> {
         context.rcode = rcode;
         let wire = error_answer(&context.query.metadata, Some(&context.query), rcode);
-        record(context);
+        self.record(context);
         wire
+    }
+
+    /// The last stage (STYLE 12): the metrics and one debug line, from the context, once.
+    fn record(&self, context: &QueryContext) {
+        let elapsed = context.received.elapsed();
+        let (filtered, kept) = match context.decision {
+            Some(AaaaDecision::Remove { reason, .. }) => (Some(reason), None),
+            Some(AaaaDecision::Keep(reason)) => (None, Some(reason)),
+            _ => (None, None),
+        };
+        let shaped = &context.shaped;
+        self.shared.metrics.record_query(&QueryRecord {
+            transport: context.transport,
+            qtype: Some(context.qtype),
+            rcode: context.rcode,
+            elapsed,
+            cache: match context.source {
+                Source::None => None,
+                Source::CacheHit => Some(CacheResult::Hit),
+                Source::Upstream => Some(CacheResult::Miss),
+                Source::Stale => Some(CacheResult::Stale),
+            },
+            filtered,
+            kept,
+            removed: [
+                shaped.removed_answer,
+                shaped.removed_additional,
+                shaped.removed_ipv6hint,
+            ],
+            reordered: shaped.reordered,
+        });
+        tracing::debug!(
+            client = %context.client,
+            transport = context.transport.as_str(),
+            qtype = %context.qtype,
+            source = ?context.source,
+            decision = ?context.decision,
+            removed = shaped.removed_answer + shaped.removed_additional,
+            reordered = shaped.reordered,
+            rcode = %context.rcode,
+            truncated = context.truncated,
+            micros = elapsed.as_micros() as u64,
+            "query"
+        );
+    }
+
+    /// The ladder's answers are counted and logged too, without a context (the question may
+    /// not have been readable: its type counts as `other`).
+    fn record_refused(
+        &self,
+        client: SocketAddr,
+        transport: Transport,
+        rcode: ResponseCode,
+        started: Instant,
+    ) {
+        self.shared.metrics.record_query(&QueryRecord {
+            transport,
+            qtype: None,
+            rcode,
+            elapsed: started.elapsed(),
+            cache: None,
+            filtered: None,
+            kept: None,
+            removed: [0; 3],
+            reordered: false,
+        });
+        tracing::debug!(%client, transport = transport.as_str(), %rcode, "query refused by the ladder");
     }
 }
 
@@ -293,26 +372,4 @@ fn a_record_in(answer: &Message) -> ARecord {
     } else {
         ARecord::Absent
     }
-}
-
-/// The last stage (STYLE 12): one debug line per query, from the context.
-fn record(context: &QueryContext) {
-    tracing::debug!(
-        client = %context.client,
-        transport = context.transport.as_str(),
-        qtype = %context.qtype,
-        source = ?context.source,
-        decision = ?context.decision,
-        removed = context.shaped.removed_answer + context.shaped.removed_additional,
-        reordered = context.shaped.reordered,
-        rcode = %context.rcode,
-        truncated = context.truncated,
-        micros = context.received.elapsed().as_micros() as u64,
-        "query"
-    );
-}
-
-/// The ladder's answers are logged too, without a context.
-fn record_refused(client: SocketAddr, transport: Transport, rcode: ResponseCode) {
-    tracing::debug!(%client, transport = transport.as_str(), %rcode, "query refused by the ladder");
 }

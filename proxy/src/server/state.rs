@@ -1,6 +1,7 @@
 //! What the pipeline shares across queries: the settings a reload swaps, and the state that
 //! outlives a reload (cache, in-flight queries, the A-query tracker, the path state).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use pathwise_policy::{PathState, PolicyConfig, PolicyTable};
@@ -9,6 +10,7 @@ use tokio::sync::watch;
 use crate::cache::{Cache, CacheKey};
 use crate::config::Config;
 use crate::explicit::PairTracker;
+use crate::metrics::Metrics;
 use crate::singleflight::Singleflight;
 use crate::upstream::{UpstreamError, Upstreams};
 
@@ -50,11 +52,20 @@ pub struct Shared {
     /// Recent A queries per client and name (the lone-AAAA signal).
     pub pairs: PairTracker,
     paths: watch::Receiver<PathState>,
+    /// The metric handles.
+    pub metrics: Arc<Metrics>,
+    /// Some upstream has answered since start-up (half of `/readyz`).
+    upstream_answered: AtomicBool,
 }
 
 impl Shared {
-    /// Shared state for `settings`, reading the path state from `paths`.
-    pub fn new(settings: Settings, paths: watch::Receiver<PathState>) -> Self {
+    /// Shared state for `settings`, reading the path state from `paths`, recording in
+    /// `metrics`.
+    pub fn new(
+        settings: Settings,
+        paths: watch::Receiver<PathState>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let cache = Cache::new(&settings.config.cache);
         let pairs = PairTracker::new(
             settings.config.policy.explicit.pair_window,
@@ -66,6 +77,8 @@ impl Shared {
             inflight: Singleflight::new(),
             pairs,
             paths,
+            metrics,
+            upstream_answered: AtomicBool::new(false),
         }
     }
 
@@ -90,5 +103,25 @@ impl Shared {
     /// The host's path state now.
     pub fn paths(&self) -> PathState {
         *self.paths.borrow()
+    }
+
+    /// Notes that an upstream answered.
+    pub fn upstream_answered(&self) {
+        if !self.upstream_answered.load(Ordering::Relaxed) {
+            self.upstream_answered.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether any upstream has answered since start-up.
+    pub fn has_upstream_answered(&self) -> bool {
+        self.upstream_answered.load(Ordering::Relaxed)
+    }
+
+    /// Sets the gauges that describe the present, just before a scrape.
+    pub fn refresh_gauges(&self) {
+        let paths = self.paths();
+        let filter_active = self.settings().policy.filter_aaaa.active(paths).is_some();
+        self.metrics
+            .set_state(paths, filter_active, self.cache.len());
     }
 }

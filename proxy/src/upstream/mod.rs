@@ -140,6 +140,8 @@ pub struct Forwarded {
 /// The upstream servers and the state of talking to them; shared by `Arc`.
 pub struct Upstreams {
     servers: Vec<UpstreamSpec>,
+    /// Parallel to `servers`: the `upstream` metric label (the spec as text).
+    labels: Vec<String>,
     /// Parallel to `servers`: how each is reached.
     links: Vec<Link>,
     timeout: Duration,
@@ -186,6 +188,7 @@ impl Upstreams {
         let links = links(&servers, config.tls_ca_file.as_deref())?;
         Ok(Self {
             selector: Selector::new(config.strategy, servers.len()),
+            labels: servers.iter().map(ToString::to_string).collect(),
             servers,
             links,
             timeout: config.timeout,
@@ -195,6 +198,16 @@ impl Upstreams {
     /// The servers in use, in configured order; [`Attempt::server`] indexes this.
     pub fn servers(&self) -> &[UpstreamSpec] {
         &self.servers
+    }
+
+    /// The `upstream` metric label of server `index` of [`servers`](Self::servers).
+    pub fn label(&self, index: usize) -> &str {
+        self.labels.get(index).map_or("", String::as_str)
+    }
+
+    /// Every server's `upstream` metric label, in configured order.
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        self.labels.iter().map(String::as_str)
     }
 
     /// Forwards one query (wire bytes; its ID is ignored) and returns the first answer that

@@ -85,7 +85,8 @@ impl Harness {
         let listeners = bind(&config.listen.addresses).await.expect("bind");
         let settings = Settings::new(config).expect("settings");
         let (paths, paths_rx) = watch::channel(teredo_ipv4());
-        let shared = Arc::new(Shared::new(settings, paths_rx));
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let shared = Arc::new(Shared::new(settings, paths_rx, metrics));
         let pipeline = Pipeline::new(Arc::clone(&shared));
         let in_flight = InFlight::default();
         let (stop, stopped) = watch::channel(false);
