@@ -5,6 +5,7 @@
 mod binary;
 mod dig;
 mod fake;
+mod http;
 mod netns;
 mod process;
 mod root;
@@ -17,6 +18,7 @@ pub mod wire;
 pub use binary::pathwise;
 pub use dig::{Dig, DigAnswer, Record};
 pub use fake::FakeUpstream;
+pub use http::{HttpResponse, http_get, http_raw};
 pub use netns::{NetNs, NsAddress};
 pub use process::Signal;
 pub use root::{require_root, require_root_for};

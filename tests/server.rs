@@ -129,8 +129,14 @@ impl Pathwise {
         pathwise
     }
 
+    /// The metrics endpoint's address (`listening on http ADDR`), when started with
+    /// `--metrics ADDR`.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.listening_on("http")
+    }
+
     /// The address of the first `listening on TRANSPORT ADDR` line.
-    fn listening_on(&mut self, transport: &str) -> SocketAddr {
+    fn listening_on(&self, transport: &str) -> SocketAddr {
         let prefix = format!("listening on {transport} ");
         let line = self.wait_for_log(&prefix, START_TIMEOUT);
         let after = &line[line.find(&prefix).expect("the line has it") + prefix.len()..];

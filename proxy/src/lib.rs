@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod explicit;
 pub mod host;
+pub mod metric_names;
 pub mod metrics;
 pub mod order_config;
 pub mod paths;

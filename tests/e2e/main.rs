@@ -3,5 +3,7 @@
 
 mod cli;
 mod gai_conf;
+mod metrics;
 mod paths;
+mod prometheus;
 mod serve;

@@ -359,7 +359,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_override_pins_the_state_and_auto_follows_the_host_again() {
         let (_usable, read) = host(state(&NATIVE_HOST));
-        let (watcher, mut paths) = Watcher::with_reader(&config(), read, None, Box::new(|_| {}));
+        let changes = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&changes);
+        let on_change: OnChange =
+            Box::new(move |state| seen.lock().expect("not poisoned").push(state));
+        let (watcher, mut paths) = Watcher::with_reader(&config(), read, None, on_change);
         let (configs_tx, configs) = watch::channel(config());
         tokio::spawn(watcher.run(configs));
         assert_eq!(*paths.borrow_and_update(), state(&NATIVE_HOST));
@@ -382,6 +386,11 @@ mod tests {
             *paths.borrow(),
             state(&NATIVE_HOST),
             "back to the host, whose paths never went away"
+        );
+        assert_eq!(
+            *changes.lock().expect("not poisoned"),
+            [state(&TEREDO_HOST), state(&NATIVE_HOST)],
+            "each change reported once"
         );
     }
 
