@@ -115,6 +115,12 @@ impl PathState {
         Path::ALL.into_iter().filter(move |&path| self.has(path))
     }
 
+    /// The set as a bit field (one bit per [`Path::ALL`] entry): a compact stamp for caches
+    /// of work that depends on the state.
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
     /// Whether the host has an IPv6 path other than Teredo.
     pub const fn has_non_teredo_ipv6(self) -> bool {
         self.has(Path::Native6) || self.has(Path::SixToFour)

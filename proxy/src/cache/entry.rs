@@ -1,12 +1,18 @@
 //! A cached response, and the copy of it that is served at a given age.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use hickory_proto::op::Message;
 use hickory_proto::rr::{Record, RecordType};
 use tokio::time::Instant;
 
+use super::render::{Rendered, Variant};
 use super::ttl::{EntryKind, Lifetime, effective_ttl};
+
+/// Renderings kept per entry: one per AAAA decision and EDNS form seen under the current
+/// settings and path state, which is a handful at most.
+const MAX_RENDERINGS: usize = 4;
 
 /// The TTL of every record in a stale answer: RFC 8767 §4 recommends 30 seconds, so a client
 /// comes back soon, when upstream may have recovered.
@@ -22,6 +28,8 @@ pub struct Entry {
     response: Message,
     lifetime: Lifetime,
     inserted: Instant,
+    /// Answers already shaped and encoded from `response` (see [`Rendered`]).
+    renderings: Mutex<Vec<Arc<Rendered>>>,
 }
 
 impl Entry {
@@ -34,7 +42,38 @@ impl Entry {
             response,
             lifetime,
             inserted,
+            renderings: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The rendering of this entry for `variant` under `stamp`, made by `render` (from the
+    /// response as served at age 0) the first time it is asked for. `None` when `render`
+    /// declines. Renderings of older stamps are dropped as new ones come.
+    pub fn rendered(
+        &self,
+        stamp: u64,
+        variant: Variant,
+        render: impl FnOnce(Message) -> Option<Rendered>,
+    ) -> Option<Arc<Rendered>> {
+        let lock = || {
+            self.renderings
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if let Some(found) = lock()
+            .iter()
+            .find(|rendered| rendered.stamp == stamp && rendered.variant == variant)
+        {
+            return Some(Arc::clone(found));
+        }
+        // Rendered outside the lock; two racing hits may both render, and one copy is kept.
+        let rendered = Arc::new(render(self.response_at(Duration::ZERO, false))?);
+        let mut renderings = lock();
+        renderings.retain(|kept| kept.stamp == stamp);
+        if renderings.len() < MAX_RENDERINGS {
+            renderings.push(Arc::clone(&rendered));
+        }
+        Some(rendered)
     }
 
     /// The response as upstream sent it (minus OPT and TSIG), with upstream's TTLs.

@@ -15,6 +15,7 @@
 
 mod entry;
 mod key;
+pub mod render;
 mod shard;
 #[cfg(test)]
 mod tests;

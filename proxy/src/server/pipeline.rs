@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
 use pathwise_policy::{
     ARecord, AaaaDecision, ExplicitAsk, PathState, QueryFacts, ResponseFacts, decide, shape,
@@ -17,9 +17,10 @@ use tokio::time::Instant;
 
 use super::admit::{Admission, admit, sibling_query};
 use super::context::{QueryContext, Source, Transport};
-use super::respond::{error_answer, finish_answer};
+use super::respond::{answer_edns, error_answer, finish_answer};
 use super::state::{Settings, Shared};
-use crate::cache::{CacheKey, Lookup};
+use crate::cache::render::{Rendered, Variant};
+use crate::cache::{CacheKey, Entry, Lookup};
 use crate::metrics::{CacheResult, QueryRecord};
 use crate::upstream::Outcome;
 
@@ -79,19 +80,66 @@ impl Pipeline {
         let Lookup::Hit { entry, age } = self.shared.cache.get(&key, context.received) else {
             return Step::Resolve(context);
         };
-        let answer = entry.response_at(age, false);
         context.source = Source::CacheHit;
         let paths = self.shared.paths();
-        let ask = self.explicit_ask(&settings, &context, &key, &answer, paths, true);
+        let cached = entry.response();
+        let ask = self.explicit_ask(&settings, &context, &key, cached, paths, true);
         if ask.needs_hold {
             return Step::Resolve(context);
         }
         let a_record = self.a_record_cached(&context, &key);
-        let decision = decide_for(&settings, paths, &context, &answer, ask.signals, a_record);
+        let decision = decide_for(&settings, paths, &context, cached, ask.signals, a_record);
         if decision == AaaaDecision::NeedARecord {
             return Step::Resolve(context);
         }
+        if let Some(wire) = self.rendered_answer(
+            &settings,
+            &mut context,
+            packet,
+            &entry,
+            age,
+            paths,
+            decision,
+        ) {
+            return Step::Answer(wire);
+        }
+        let answer = entry.response_at(age, false);
         Step::Answer(self.shape_and_finish(&settings, &mut context, answer, decision))
+    }
+
+    /// A cache hit served from the entry's rendering for this decision (shaped and encoded
+    /// once per settings, path state and decision), patched for this client; `None` when it
+    /// does not apply (truncation needed, an unusual question), and the slow path answers.
+    #[allow(clippy::too_many_arguments)]
+    fn rendered_answer(
+        &self,
+        settings: &Settings,
+        context: &mut QueryContext,
+        packet: &[u8],
+        entry: &Entry,
+        age: std::time::Duration,
+        paths: PathState,
+        decision: AaaaDecision,
+    ) -> Option<Vec<u8>> {
+        let variant = Variant {
+            decision,
+            edns: context.client_edns.as_ref().map(|_| context.dnssec_ok()),
+        };
+        let stamp = (settings.generation << 8) | u64::from(paths.bits());
+        let rendered = entry.rendered(stamp, variant, |answer| {
+            render(settings, answer, stamp, variant)
+        })?;
+        let limit = match context.transport {
+            Transport::Udp => context.max_udp_size(),
+            Transport::Tcp => usize::from(u16::MAX),
+        };
+        let age_secs = u32::try_from(age.as_secs()).unwrap_or(u32::MAX);
+        let wire = rendered.answer_to(packet, age_secs, limit)?;
+        context.shaped = rendered.report;
+        context.decision = Some(decision);
+        context.rcode = rendered.rcode;
+        self.record(context);
+        Some(wire)
     }
 
     /// The asynchronous part: upstream, the A lookup, the lone-AAAA hold.
@@ -341,6 +389,39 @@ impl Pipeline {
 struct Ask {
     signals: ExplicitAsk,
     needs_hold: bool,
+}
+
+/// Shapes `answer` (the cached response at age 0) for `variant` and encodes it as
+/// [`finish_answer`] would for a client with ID 0 and RD, CD clear, whose question is the
+/// cached one.
+fn render(
+    settings: &Settings,
+    mut answer: Message,
+    stamp: u64,
+    variant: Variant,
+) -> Option<Rendered> {
+    let report = shape(
+        &mut answer,
+        variant.decision,
+        &settings.table,
+        settings.policy.filtered_ttl,
+    );
+    let metadata = &mut answer.metadata;
+    metadata.id = 0;
+    metadata.message_type = MessageType::Response;
+    metadata.op_code = OpCode::Query;
+    metadata.authoritative = false;
+    metadata.truncation = false;
+    metadata.recursion_desired = false;
+    metadata.checking_disabled = false;
+    metadata.recursion_available = true;
+    answer.edns = variant.edns.map(answer_edns);
+    if answer.edns.is_none() && u16::from(answer.metadata.response_code) > 0x0f {
+        answer.metadata.response_code = ResponseCode::ServFail;
+    }
+    let rcode = answer.metadata.response_code;
+    let wire = answer.to_vec().ok()?;
+    Rendered::new(stamp, variant, wire, report, rcode)
 }
 
 /// The AAAA decision for `answer` to this query.

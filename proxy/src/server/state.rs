@@ -24,16 +24,21 @@ pub struct Settings {
     pub table: PolicyTable,
     /// The upstream servers.
     pub upstreams: Arc<Upstreams>,
+    /// Different for every `Settings` ever built: answers rendered under other settings are
+    /// not reused (see [`crate::cache::render`]).
+    pub generation: u64,
 }
 
 impl Settings {
     /// Builds the settings of `config`; fails if no upstream can be had.
     pub fn new(config: Config) -> Result<Self, UpstreamError> {
         let upstreams = Arc::new(Upstreams::new(&config.upstream, &config.listen.addresses)?);
+        static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Ok(Self {
             policy: config.policy.policy_config(),
             table: config.policy.table(),
             upstreams,
+            generation: GENERATION.fetch_add(1, Ordering::Relaxed),
             config,
         })
     }
