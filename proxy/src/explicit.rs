@@ -39,12 +39,12 @@ pub struct PairTracker {
 #[derive(Debug, Default)]
 struct Inner {
     /// The latest A query time per key.
-    seen: HashMap<PairKey, Instant>,
+    seen: HashMap<PairKey, Instant, foldhash::fast::RandomState>,
     /// Every recorded A query, oldest first; a key asked again appears more than once, and
     /// only the record matching `seen` counts when one is dropped.
     order: VecDeque<(PairKey, Instant)>,
     /// AAAA answers waiting for the A of their key (removed by the last waiter to leave).
-    waiters: HashMap<PairKey, Arc<Notify>>,
+    waiters: HashMap<PairKey, Arc<Notify>, foldhash::fast::RandomState>,
 }
 
 impl PairTracker {

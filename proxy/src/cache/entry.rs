@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use hickory_proto::op::Message;
 use hickory_proto::rr::{Record, RecordType};
+use pathwise_policy::ResponseFacts;
 use tokio::time::Instant;
 
 use super::render::{Rendered, Variant};
@@ -28,6 +29,8 @@ pub struct Entry {
     response: Message,
     lifetime: Lifetime,
     inserted: Instant,
+    /// What the AAAA decision reads of `response`, read once.
+    facts: ResponseFacts,
     /// Answers already shaped and encoded from `response` (see [`Rendered`]).
     renderings: Mutex<Vec<Arc<Rendered>>>,
 }
@@ -39,6 +42,7 @@ impl Entry {
         response.edns = None;
         response.signature = None;
         Self {
+            facts: ResponseFacts::of(&response),
             response,
             lifetime,
             inserted,
@@ -74,6 +78,11 @@ impl Entry {
             renderings.push(Arc::clone(&rendered));
         }
         Some(rendered)
+    }
+
+    /// What the AAAA decision reads of the response (SPEC §4), read once at insertion.
+    pub fn facts(&self) -> &ResponseFacts {
+        &self.facts
     }
 
     /// The response as upstream sent it (minus OPT and TSIG), with upstream's TTLs.

@@ -25,8 +25,8 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use foldhash::fast::RandomState;
 use hickory_proto::op::Message;
-use std::collections::hash_map::RandomState;
 use tokio::time::Instant;
 
 pub use entry::{Entry, STALE_TTL};
@@ -86,7 +86,7 @@ impl Lookup {
 /// passed. A lookup locks one shard (picked by the key's hash) for a hash probe and a bit
 /// store, so lookups spread over shards instead of serializing on one lock, and a hit never
 /// reorders a list. The bound is per shard (`max_entries` split evenly), so the whole cache
-/// never holds more than `cache.max_entries`; with keys hashed by a random SipHash key, a
+/// never holds more than `cache.max_entries`; with keys hashed under a random per-process seed (foldhash), a
 /// flood of names cannot aim at one shard.
 #[derive(Debug)]
 pub struct Cache {
@@ -112,7 +112,7 @@ impl Cache {
             .collect();
         Self {
             shards,
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
             config: config.clone(),
         }
     }

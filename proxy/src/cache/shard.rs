@@ -20,7 +20,7 @@ use super::{CacheKey, Entry, Lookup};
 /// starts referenced.
 #[derive(Debug)]
 pub(super) struct Shard {
-    index: HashMap<CacheKey, usize>,
+    index: HashMap<CacheKey, usize, foldhash::fast::RandomState>,
     slots: Vec<Slot>,
     hand: usize,
     capacity: usize,
@@ -37,7 +37,7 @@ impl Shard {
     /// An empty shard holding at most `capacity` entries.
     pub(super) fn new(capacity: usize) -> Self {
         Self {
-            index: HashMap::new(),
+            index: HashMap::default(),
             slots: Vec::new(),
             hand: 0,
             capacity,

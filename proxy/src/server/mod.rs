@@ -99,12 +99,7 @@ pub async fn run(
     let (stop, stopped) = watch::channel(false);
     let mut loops = Vec::new();
     for socket in listeners.udp {
-        let task = udp::serve(
-            Arc::new(socket),
-            pipeline.clone(),
-            in_flight.clone(),
-            stopped.clone(),
-        );
+        let task = udp::serve(socket, pipeline.clone(), in_flight.clone(), stopped.clone());
         loops.push(tokio::spawn(task));
     }
     for listener in listeners.tcp {

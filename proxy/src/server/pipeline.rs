@@ -82,13 +82,13 @@ impl Pipeline {
         };
         context.source = Source::CacheHit;
         let paths = self.shared.paths();
-        let cached = entry.response();
-        let ask = self.explicit_ask(&settings, &context, &key, cached, paths, true);
+        let facts = entry.facts();
+        let ask = self.explicit_ask(&settings, &context, &key, facts, paths, true);
         if ask.needs_hold {
             return Step::Resolve(context);
         }
         let a_record = self.a_record_cached(&context, &key);
-        let decision = decide_for(&settings, paths, &context, cached, ask.signals, a_record);
+        let decision = decide_for(&settings, paths, &context, facts, ask.signals, a_record);
         if decision == AaaaDecision::NeedARecord {
             return Step::Resolve(context);
         }
@@ -169,7 +169,8 @@ impl Pipeline {
             },
         };
         let paths = self.shared.paths();
-        let mut ask = self.explicit_ask(&settings, &context, &key, &answer, paths, from_cache);
+        let facts = &ResponseFacts::of(&answer);
+        let mut ask = self.explicit_ask(&settings, &context, &key, facts, paths, from_cache);
         if ask.needs_hold {
             let hold = settings.config.policy.explicit.hold;
             let paired = self
@@ -180,10 +181,10 @@ impl Pipeline {
             ask.signals.lone_aaaa = !paired;
         }
         let mut a_record = self.a_record_cached(&context, &key);
-        let mut decision = decide_for(&settings, paths, &context, &answer, ask.signals, a_record);
+        let mut decision = decide_for(&settings, paths, &context, facts, ask.signals, a_record);
         if decision == AaaaDecision::NeedARecord {
             a_record = self.a_record_fetched(&settings, &context).await;
-            decision = decide_for(&settings, paths, &context, &answer, ask.signals, a_record);
+            decision = decide_for(&settings, paths, &context, facts, ask.signals, a_record);
         }
         self.shape_and_finish(&settings, &mut context, answer, decision)
     }
@@ -231,7 +232,7 @@ impl Pipeline {
         settings: &Settings,
         context: &QueryContext,
         key: &CacheKey,
-        answer: &Message,
+        facts: &ResponseFacts,
         paths: PathState,
         answered_at_once: bool,
     ) -> Ask {
@@ -253,7 +254,7 @@ impl Pipeline {
                 && !signals.client
                 && !signals.edns_option
                 && !explicit.hold.is_zero()
-                && ResponseFacts::of(answer).has_ipv6_data();
+                && facts.has_ipv6_data();
         }
         Ask {
             signals,
@@ -424,12 +425,12 @@ fn render(
     Rendered::new(stamp, variant, wire, report, rcode)
 }
 
-/// The AAAA decision for `answer` to this query.
+/// The AAAA decision for an answer with these `facts` to this query.
 fn decide_for(
     settings: &Settings,
     paths: PathState,
     context: &QueryContext,
-    answer: &Message,
+    facts: &ResponseFacts,
     explicit: ExplicitAsk,
     a_record: ARecord,
 ) -> AaaaDecision {
@@ -438,7 +439,7 @@ fn decide_for(
         dnssec_ok: context.dnssec_ok(),
         a_record,
     };
-    decide(&settings.policy, paths, &query, &ResponseFacts::of(answer))
+    decide(&settings.policy, paths, &query, facts)
 }
 
 /// Whether an answer to an A query shows an A record: NODATA, NXDOMAIN and failures say no.

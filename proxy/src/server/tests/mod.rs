@@ -96,7 +96,7 @@ impl Harness {
         let tcp = tcp_listener.local_addr().expect("TCP address");
         let loops = vec![
             tokio::spawn(udp::serve(
-                Arc::new(udp_socket),
+                udp_socket,
                 pipeline.clone(),
                 in_flight.clone(),
                 stopped.clone(),
