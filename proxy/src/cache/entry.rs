@@ -3,8 +3,8 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use hickory_proto::op::Message;
-use hickory_proto::rr::{Record, RecordType};
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{RData, Record, RecordType};
 use pathwise_policy::ResponseFacts;
 use tokio::time::Instant;
 
@@ -26,28 +26,51 @@ pub const STALE_TTL: u32 = 30;
 /// hop; RFC 6891 §6.1.1 says OPT "MUST NOT be cached") and any TSIG are dropped on insert.
 #[derive(Debug)]
 pub struct Entry {
-    response: Message,
+    /// The response in wire form (a `Message` is several times larger): decoded when an
+    /// answer must be built from it, which a cache hit with a rendering never needs.
+    wire: Box<[u8]>,
     lifetime: Lifetime,
     inserted: Instant,
-    /// What the AAAA decision reads of `response`, read once.
+    /// What the AAAA decision reads of the response, read once.
     facts: ResponseFacts,
+    /// The response is NOERROR with an A record in its answer (`policy.require_a`).
+    has_a_record: bool,
     /// Answers already shaped and encoded from `response` (see [`Rendered`]).
     renderings: Mutex<Vec<Arc<Rendered>>>,
 }
 
 impl Entry {
-    /// Wraps `response`, dropping its OPT and TSIG records.
-    pub(super) fn new(response: &Message, lifetime: Lifetime, inserted: Instant) -> Self {
+    /// Wraps `response`, dropping its OPT and TSIG records; `None` if it does not survive
+    /// encoding and decoding again (then it is not cached).
+    pub(super) fn new(response: &Message, lifetime: Lifetime, inserted: Instant) -> Option<Self> {
         let mut response = response.clone();
         response.edns = None;
         response.signature = None;
-        Self {
+        let wire = response.to_vec().ok()?.into_boxed_slice();
+        Message::from_vec(&wire).ok()?;
+        let has_a_record = response.metadata.response_code == ResponseCode::NoError
+            && response
+                .answers
+                .iter()
+                .any(|record| matches!(record.data, RData::A(_)));
+        Some(Self {
             facts: ResponseFacts::of(&response),
-            response,
+            has_a_record,
+            wire,
             lifetime,
             inserted,
             renderings: Mutex::new(Vec::new()),
-        }
+        })
+    }
+
+    /// Whether the response is NOERROR with an A record in its answer.
+    pub fn has_a_record(&self) -> bool {
+        self.has_a_record
+    }
+
+    /// Bytes held by the response's wire form.
+    pub fn wire_len(&self) -> usize {
+        self.wire.len()
     }
 
     /// The rendering of this entry for `variant` under `stamp`, made by `render` (from the
@@ -86,8 +109,15 @@ impl Entry {
     }
 
     /// The response as upstream sent it (minus OPT and TSIG), with upstream's TTLs.
-    pub fn response(&self) -> &Message {
-        &self.response
+    pub fn response(&self) -> Message {
+        // It decoded when the entry was made; should that ever change, an empty SERVFAIL
+        // answer is served rather than nothing.
+        Message::from_vec(&self.wire).unwrap_or_else(|error| {
+            tracing::warn!(%error, "a cached response no longer decodes");
+            let mut message = Message::response(0, hickory_proto::op::OpCode::Query);
+            message.metadata.response_code = ResponseCode::ServFail;
+            message
+        })
     }
 
     /// How long the entry is fresh, after the `cache.*_ttl` clamps.
@@ -129,7 +159,7 @@ impl Entry {
     ///
     /// Stale (`stale` true): every record gets [`STALE_TTL`] (RFC 8767 §4).
     pub fn response_at(&self, age: Duration, stale: bool) -> Message {
-        let mut response = self.response.clone();
+        let mut response = self.response();
         let age = u32::try_from(age.as_secs()).unwrap_or(u32::MAX);
         let Lifetime {
             ttl: lifetime,

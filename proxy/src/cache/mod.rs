@@ -129,7 +129,11 @@ impl Cache {
                 return None;
             }
         };
-        let entry = Arc::new(Entry::new(response, lifetime, now));
+        let Some(entry) = Entry::new(response, lifetime, now) else {
+            tracing::debug!(name = %key.name(), qtype = %key.qtype(), "response not cached: it does not re-encode");
+            return None;
+        };
+        let entry = Arc::new(entry);
         let stored = self.shard(&key).insert(key, Arc::clone(&entry), now);
         stored.then_some(entry)
     }

@@ -272,7 +272,8 @@ impl Pipeline {
             .cache
             .get(&key.with_qtype(RecordType::A), Instant::now())
         {
-            Lookup::Hit { entry, .. } => a_record_in(entry.response()),
+            Lookup::Hit { entry, .. } if entry.has_a_record() => ARecord::Present,
+            Lookup::Hit { .. } => ARecord::Absent,
             _ => ARecord::Unknown,
         }
     }

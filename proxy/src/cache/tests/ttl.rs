@@ -24,7 +24,7 @@ fn ttl_counts_down_with_age() {
     // No record outlives the entry: the 300s record is served at the entry's 60s too.
     assert_eq!(ttls(&entry.response_at(age, false)), [35, 35]);
     // The cache keeps upstream's TTLs; only the served copy counts down.
-    assert_eq!(ttls(entry.response()), [300, 60]);
+    assert_eq!(ttls(&entry.response()), [300, 60]);
     assert_eq!(
         ttls(&entry.response_at(Duration::from_millis(59_999), false)),
         [1, 1]
