@@ -10,6 +10,7 @@
 //! empty AAAA) changes nothing about that answer.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -18,9 +19,12 @@ use hickory_proto::rr::LowerName;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Who asked for which name: the pairing is per client address, as glibc sends both queries
-/// from one socket.
-type PairKey = (IpAddr, LowerName);
+/// Who asked for which name (the pairing is per client address, as glibc sends both queries
+/// from one socket), as a 64-bit fingerprint of the two under a random per-tracker seed: 8
+/// bytes per record instead of a copy of the name, so a full tracker stays small. Two pairs
+/// share a fingerprint with odds of about one in 2^64 per lookup; the cost of that would be
+/// one AAAA taken as paired.
+type PairKey = u64;
 
 /// Remembers recent A queries per (client, name) for `pair_window`, and wakes AAAA answers
 /// that wait for their A.
@@ -33,6 +37,7 @@ type PairKey = (IpAddr, LowerName);
 pub struct PairTracker {
     pair_window: Duration,
     capacity: usize,
+    seed: foldhash::fast::RandomState,
     inner: Mutex<Inner>,
 }
 
@@ -54,6 +59,7 @@ impl PairTracker {
         Self {
             pair_window,
             capacity,
+            seed: foldhash::fast::RandomState::default(),
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -61,7 +67,7 @@ impl PairTracker {
     /// Records that `client` asked A for `name` at `now`, and wakes any AAAA answer waiting for
     /// it. Also drops records older than the window, and the oldest beyond `capacity`.
     pub fn record_a(&self, client: IpAddr, name: &LowerName, now: Instant) {
-        let key = (client, name.clone());
+        let key = self.key(client, name);
         let mut inner = self.lock();
         if let Some(notify) = inner.waiters.get(&key) {
             notify.notify_waiters();
@@ -69,7 +75,7 @@ impl PairTracker {
         if self.capacity == 0 {
             return;
         }
-        inner.seen.insert(key.clone(), now);
+        inner.seen.insert(key, now);
         inner.order.push_back((key, now));
         inner.expire(now.checked_sub(self.pair_window), self.capacity);
     }
@@ -77,7 +83,10 @@ impl PairTracker {
     /// Whether `client` asked A for `name` within the pair window up to `now`: at most
     /// `pair_window` before it, and not after it.
     pub fn a_seen(&self, client: IpAddr, name: &LowerName, now: Instant) -> bool {
-        let key = (client, name.clone());
+        self.seen(self.key(client, name), now)
+    }
+
+    fn seen(&self, key: PairKey, now: Instant) -> bool {
         self.lock()
             .seen
             .get(&key)
@@ -87,7 +96,7 @@ impl PairTracker {
     /// Waits at most `hold` for `client` to ask A for `name`; true at once if it already did
     /// within the window, true when such an A is recorded during the wait, false after `hold`.
     pub async fn wait_for_a(&self, client: IpAddr, name: &LowerName, hold: Duration) -> bool {
-        let key = (client, name.clone());
+        let key = self.key(client, name);
         let notify = {
             let mut inner = self.lock();
             if inner
@@ -97,7 +106,7 @@ impl PairTracker {
             {
                 return true;
             }
-            Arc::clone(inner.waiters.entry(key.clone()).or_default())
+            Arc::clone(inner.waiters.entry(key).or_default())
         };
         // Declared before `notified`, which borrows it, so it is dropped after it: on every
         // exit, cancellation included, the waiter entry is released.
@@ -111,7 +120,7 @@ impl PairTracker {
         // Register before checking again: an A recorded between the check above and this
         // registration would otherwise wake nobody.
         notified.as_mut().enable();
-        if self.a_seen(waiting.key.0, &waiting.key.1, Instant::now()) {
+        if self.seen(waiting.key, Instant::now()) {
             return true;
         }
         tokio::time::timeout(hold, notified).await.is_ok()
@@ -125,6 +134,10 @@ impl PairTracker {
     /// Whether no A query is remembered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    fn key(&self, client: IpAddr, name: &LowerName) -> PairKey {
+        self.seed.hash_one((client, name))
     }
 
     fn in_window(&self, asked: Instant, now: Instant) -> bool {
