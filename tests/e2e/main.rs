@@ -2,6 +2,7 @@
 //! `pathwise` binary (see `tests/README.md`).
 
 mod cli;
+mod deploy;
 mod gai_conf;
 mod metrics;
 mod paths;
