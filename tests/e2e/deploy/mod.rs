@@ -13,6 +13,7 @@
 
 mod image;
 mod kubernetes;
+mod linters;
 mod node_local;
 mod systemd;
 
