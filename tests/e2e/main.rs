@@ -5,6 +5,7 @@ mod cli;
 mod deploy;
 mod gai_conf;
 mod metrics;
+mod outsiders;
 mod paths;
 mod prometheus;
 mod serve;
