@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// What the script sends back for one query: zero or more datagrams, in order.
-type Script = dyn Fn(&[u8]) -> Vec<Vec<u8>> + Send + Sync;
+/// What the script sends back for one query (and the address it came from): zero or more
+/// datagrams, in order.
+type Script = dyn Fn(&[u8], SocketAddr) -> Vec<Vec<u8>> + Send + Sync;
 
 /// A UDP server on `127.0.0.1` and a free port that answers each query with what `script`
 /// returns for it, and keeps every query it got.
@@ -22,6 +23,13 @@ pub struct FakeUpstream {
 impl FakeUpstream {
     /// Starts answering at once.
     pub fn start(script: impl Fn(&[u8]) -> Vec<Vec<u8>> + Send + Sync + 'static) -> Self {
+        Self::start_with_peer(move |query, _| script(query))
+    }
+
+    /// [`start`](Self::start), the script also told where each query came from.
+    pub fn start_with_peer(
+        script: impl Fn(&[u8], SocketAddr) -> Vec<Vec<u8>> + Send + Sync + 'static,
+    ) -> Self {
         let socket = UdpSocket::bind("127.0.0.1:0").expect("bind the fake upstream");
         socket
             .set_read_timeout(Some(Duration::from_millis(50)))
@@ -66,7 +74,7 @@ fn serve(socket: &UdpSocket, script: &Script, received: &Mutex<Vec<Vec<u8>>>, st
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(query.clone());
-        for datagram in script(&query) {
+        for datagram in script(&query, from) {
             let _ = socket.send_to(&datagram, from);
         }
     }

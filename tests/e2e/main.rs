@@ -3,6 +3,7 @@
 
 mod cli;
 mod deploy;
+mod faults;
 mod gai_conf;
 mod metrics;
 mod outsiders;
