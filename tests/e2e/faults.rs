@@ -102,6 +102,16 @@ fn cases() -> Vec<Case> {
             real_answer: false,
         },
         Case {
+            name: "cut short, then the real answer",
+            script: Box::new(|query| {
+                let mut cut = a_response(query, &[FORGED], 60);
+                cut.truncate(cut.len() - 3);
+                vec![cut, a_response(query, &[REAL], 60)]
+            }),
+            rcode: "NOERROR",
+            real_answer: true,
+        },
+        Case {
             name: "garbage, then the real answer",
             script: Box::new(|query| {
                 let mut wrong = a_response(query, &[FORGED], 60);

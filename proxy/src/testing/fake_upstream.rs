@@ -60,6 +60,8 @@ pub(crate) enum Action {
     WrongQuestion,
     /// Bytes that are no DNS message (behind the query's ID, with QR set).
     Garbage,
+    /// An answer with [`SPOOFED`], the right ID and question, cut 3 bytes short.
+    Cut,
     /// Nothing; reads better than an empty list.
     Silent,
     /// The right answer shape with [`SPOOFED`], sent from another socket (UDP only).
@@ -372,6 +374,13 @@ fn encode(action: &Action, query: &Message) -> Option<Vec<u8>> {
         Action::Garbage => {
             let mut bytes = id.to_be_bytes().to_vec();
             bytes.extend_from_slice(&[0x81, 0x80, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xc0, 0x0c, 0xde]);
+            return Some(bytes);
+        }
+        Action::Cut => {
+            let mut bytes = reply(query, spoofed(), ResponseCode::NoError)
+                .to_vec()
+                .expect("an encodable reply");
+            bytes.truncate(bytes.len() - 3);
             return Some(bytes);
         }
         Action::WrongSource => reply(query, spoofed(), ResponseCode::NoError),

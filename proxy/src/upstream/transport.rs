@@ -72,6 +72,12 @@ pub(super) async fn udp(server: SocketAddr, query: &[u8]) -> Result<Vec<u8>, Fai
             let message = "answer larger than the UDP payload size the query advertised";
             return Err(io::Error::new(io::ErrorKind::InvalidData, message).into());
         }
+        // A matching header and question over a broken body: ignored like any stray datagram,
+        // so a forger who guessed ID and port cannot end the exchange early.
+        if !wire::is_complete(&buffer[..len]) {
+            trace!(%server, len, "ignored an answer whose records are cut or padded");
+            continue;
+        }
         buffer.truncate(len);
         return Ok(buffer);
     }
@@ -97,7 +103,7 @@ where
         let len = stream.read_u16().await?;
         let mut answer = vec![0; usize::from(len)];
         stream.read_exact(&mut answer).await?;
-        if wire::answers(query, &answer) {
+        if wire::answers(query, &answer) && wire::is_complete(&answer) {
             return Ok(answer);
         }
         trace!(

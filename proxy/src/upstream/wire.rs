@@ -48,6 +48,35 @@ pub(super) fn answers(query: &[u8], answer: &[u8]) -> bool {
     is_response && id(answer).is_some() && id(answer) == id(query) && same_question(query, answer)
 }
 
+/// Whether every question and record the header counts is there, whole, with nothing after:
+/// a message cut short (or padded) is not an answer, whatever its ID and question say.
+pub(super) fn is_complete(message: &[u8]) -> bool {
+    let count = |at: usize| {
+        message
+            .get(at..at + 2)
+            .map(|bytes| usize::from(u16::from_be_bytes([bytes[0], bytes[1]])))
+    };
+    let (Some(questions), Some(answers), Some(authority), Some(additional)) =
+        (count(4), count(6), count(8), count(10))
+    else {
+        return false;
+    };
+    let mut pos = HEADER_LEN;
+    for _ in 0..questions {
+        match name_end(message, pos) {
+            Some(end) if end + 4 <= message.len() => pos = end + 4,
+            _ => return false,
+        }
+    }
+    for _ in 0..answers + authority + additional {
+        match record_end(message, pos) {
+            Some(end) => pos = end,
+            None => return false,
+        }
+    }
+    pos == message.len()
+}
+
 /// Whether two messages carry the same question section.
 pub(super) fn same_question(a: &[u8], b: &[u8]) -> bool {
     let (Some(count), Some(count_b)) = (qdcount(a), qdcount(b)) else {

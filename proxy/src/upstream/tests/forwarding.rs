@@ -75,6 +75,7 @@ async fn spoofed_and_garbage_datagrams_are_ignored_until_the_real_answer() {
             Action::WrongId,
             Action::WrongQuestion,
             Action::Garbage,
+            Action::Cut,
             Action::WrongSource,
             Action::Delay(std::time::Duration::from_millis(20)),
             Action::Answer(vec![address(qname(query), "192.0.2.1")]),
