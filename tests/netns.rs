@@ -80,6 +80,24 @@ impl NetNs {
         run
     }
 
+    /// `getent DATABASE NAME` inside (`ahosts`: AF_UNSPEC, A and AAAA asked together;
+    /// `ahostsv6`: AF_INET6 with AI_V4MAPPED, AAAA asked alone), each address once, in glibc's
+    /// order.
+    pub fn getent(&self, database: &str, name: &str) -> Vec<IpAddr> {
+        let run = self.exec("getent", &[database, name]);
+        let mut addresses = Vec::new();
+        for line in run.stdout().lines() {
+            let word = line.split_whitespace().next().unwrap_or_default();
+            let address: IpAddr = word
+                .parse()
+                .unwrap_or_else(|e| run.fail(format!("`{word}` is no address: {e}")));
+            if !addresses.contains(&address) {
+                addresses.push(address);
+            }
+        }
+        addresses
+    }
+
     /// Writes `/etc/netns/<name>/FILE`, which `ip netns exec` bind-mounts over `/etc/FILE`.
     /// The bind mount needs `/etc/FILE` to exist on the host.
     pub fn write_etc(&self, file: &str, contents: &str) {

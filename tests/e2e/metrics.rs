@@ -25,7 +25,7 @@ const TEREDO_PATHS: &str = r#"["teredo", "ipv4"]"#;
 
 /// NSD with the test zone, and pathwise in front of it with its metrics endpoint on a free
 /// loopback port.
-fn start() -> (Upstream, Pathwise, SocketAddr) {
+pub(crate) fn start() -> (Upstream, Pathwise, SocketAddr) {
     let upstream = Upstream::start(&unsigned());
     let config = format!(
         "[upstream]\nservers = [\"{}\"]\ntimeout = \"1s\"\n\n[paths]\noverride = {TEREDO_PATHS}\n",

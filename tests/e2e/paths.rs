@@ -52,21 +52,9 @@ impl Host {
         }
     }
 
-    /// `getent DATABASE NAME` (`ahosts`: AF_UNSPEC, A and AAAA asked together; `ahostsv6`:
-    /// AF_INET6, AAAA asked alone), each address once, in glibc's order.
+    /// `getent DATABASE NAME` inside the host (see [`NetNs::getent`]).
     fn getent(&self, database: &str, name: &str) -> Vec<IpAddr> {
-        let run = self.ns.exec("getent", &[database, name]);
-        let mut addresses = Vec::new();
-        for line in run.stdout().lines() {
-            let word = line.split_whitespace().next().unwrap_or_default();
-            let address: IpAddr = word
-                .parse()
-                .unwrap_or_else(|e| run.fail(format!("`{word}` is no address: {e}")));
-            if !addresses.contains(&address) {
-                addresses.push(address);
-            }
-        }
-        addresses
+        self.ns.getent(database, name)
     }
 
     /// Asks `getent ahosts DUAL` until `wanted` holds for its answer or `within` has passed;

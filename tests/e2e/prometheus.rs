@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pathwise_tests::{Pathwise, TempDir, Upstream, free_port, http_get};
+use pathwise_tests::{TempDir, free_port, http_get};
 use serde_json::Value;
 
 use crate::metrics::tool;
-use crate::serve::zone::{DUAL, unsigned};
+use crate::serve::zone::DUAL;
 
 /// A Prometheus server in a scratch directory, stopped on drop.
 struct Prometheus {
@@ -119,13 +119,7 @@ fn prometheus_scrapes_the_filter_counter() {
     let Some(binary) = tool("prometheus", "prometheus_scrapes_the_filter_counter") else {
         return;
     };
-    let upstream = Upstream::start(&unsigned());
-    let config = format!(
-        "[upstream]\nservers = [\"{}\"]\ntimeout = \"1s\"\n\n[paths]\noverride = [\"teredo\", \"ipv4\"]\n",
-        upstream.spec()
-    );
-    let pathwise = Pathwise::start(&config, &["--metrics", "127.0.0.1:0"]);
-    let target = pathwise.metrics_addr();
+    let (_upstream, pathwise, target) = crate::metrics::start();
     // One getaddrinfo(AF_UNSPEC)-like pair: the AAAA is filtered, once.
     pathwise
         .dig(DUAL, "A")

@@ -22,7 +22,6 @@ use super::state::{Settings, Shared};
 use crate::cache::render::{Rendered, Variant};
 use crate::cache::{CacheKey, Entry, Lookup};
 use crate::metrics::{CacheResult, QueryRecord};
-use crate::upstream::Outcome;
 
 /// What the receive loop does with a packet.
 #[derive(Debug)]
@@ -206,15 +205,7 @@ impl Pipeline {
             .inflight
             .run(key.clone(), move || async move {
                 let forwarded = upstreams.query(&wire).await;
-                for attempt in &forwarded.attempts {
-                    let upstream = upstreams.label(attempt.server);
-                    shared
-                        .metrics
-                        .record_upstream(upstream, attempt.outcome, attempt.elapsed);
-                    if attempt.outcome == Outcome::Ok {
-                        shared.upstream_answered();
-                    }
-                }
+                shared.record_attempts(&upstreams, &forwarded.attempts);
                 let bytes = forwarded.result.ok()?;
                 let message = Message::from_vec(&bytes).ok()?;
                 shared.cache.insert(owned_key, &message, Instant::now());

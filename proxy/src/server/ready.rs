@@ -11,7 +11,6 @@ use hickory_proto::rr::{Name, RecordType};
 use tokio::sync::watch;
 
 use super::state::Shared;
-use crate::upstream::Outcome;
 
 /// The first probe comes at once; then the wait doubles up to this.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -31,15 +30,7 @@ pub(crate) async fn probe_until_ready(shared: Arc<Shared>, mut shutdown: watch::
             forwarded = upstreams.query(&wire) => forwarded,
             _ = shutdown.wait_for(|stop| *stop) => return,
         };
-        for attempt in &forwarded.attempts {
-            let upstream = upstreams.label(attempt.server);
-            shared
-                .metrics
-                .record_upstream(upstream, attempt.outcome, attempt.elapsed);
-            if attempt.outcome == Outcome::Ok {
-                shared.upstream_answered();
-            }
-        }
+        shared.record_attempts(&upstreams, &forwarded.attempts);
         if shared.has_upstream_answered() {
             tracing::info!("ready: an upstream answered");
             return;

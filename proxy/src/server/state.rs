@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::explicit::PairTracker;
 use crate::metrics::Metrics;
 use crate::singleflight::Singleflight;
-use crate::upstream::{UpstreamError, Upstreams};
+use crate::upstream::{Attempt, Outcome, UpstreamError, Upstreams};
 
 /// Everything derived from one validated config; replaced whole on SIGHUP.
 pub struct Settings {
@@ -120,6 +120,19 @@ impl Shared {
     /// Whether any upstream has answered since start-up.
     pub fn has_upstream_answered(&self) -> bool {
         self.upstream_answered.load(Ordering::Relaxed)
+    }
+
+    /// Records each attempt of one forwarded query in the metrics, and notes an answer for
+    /// readiness.
+    pub fn record_attempts(&self, upstreams: &Upstreams, attempts: &[Attempt]) {
+        for attempt in attempts {
+            let upstream = upstreams.label(attempt.server);
+            self.metrics
+                .record_upstream(upstream, attempt.outcome, attempt.elapsed);
+            if attempt.outcome == Outcome::Ok {
+                self.upstream_answered();
+            }
+        }
     }
 
     /// Sets the gauges that describe the present, just before a scrape.
