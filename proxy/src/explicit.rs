@@ -50,6 +50,8 @@ struct Inner {
     order: VecDeque<(PairKey, Instant)>,
     /// AAAA answers waiting for the A of their key (removed by the last waiter to leave).
     waiters: HashMap<PairKey, Arc<Notify>, foldhash::fast::RandomState>,
+    /// Records dropped before their time because the tracker was full, ever.
+    evicted: u64,
 }
 
 impl PairTracker {
@@ -126,6 +128,12 @@ impl PairTracker {
         tokio::time::timeout(hold, notified).await.is_ok()
     }
 
+    /// A queries forgotten before the end of their window because the tracker was full, ever
+    /// (counted in `pathwise_limited_total{limit="pair_table"}`).
+    pub fn evictions(&self) -> u64 {
+        self.lock().evicted
+    }
+
     /// The number of A queries remembered (for tests and a gauge).
     pub fn len(&self) -> usize {
         self.lock().order.len()
@@ -161,6 +169,9 @@ impl Inner {
             let Some((key, asked)) = self.order.pop_front() else {
                 break;
             };
+            if !too_old {
+                self.evicted += 1;
+            }
             // Forget the key only if this was its latest A: a newer one is still queued.
             if self.seen.get(&key) == Some(&asked) {
                 self.seen.remove(&key);

@@ -51,3 +51,17 @@ pub const SPEC: [(&str, &str, &[&str]); 15] = [
     (CACHE_ENTRIES, "gauge", &[]),
     (BUILD_INFO, "gauge", &["version"]),
 ];
+
+/// Limits that were hit, by `limit` (beyond SPEC §9: issue 8's hardening).
+pub const LIMITED_TOTAL: &str = "pathwise_limited_total";
+/// Upstream answers dropped as not answering the query sent, by `reason` (beyond SPEC §9).
+pub const UPSTREAM_DROPPED_TOTAL: &str = "pathwise_upstream_dropped_total";
+/// Whether each `upstream` is up (1) or marked down after failing (0) (beyond SPEC §9).
+pub const UPSTREAM_UP: &str = "pathwise_upstream_up";
+
+/// The metrics pathwise adds to SPEC §9's: name, Prometheus type, label names.
+pub const BEYOND_SPEC: [(&str, &str, &[&str]); 3] = [
+    (LIMITED_TOTAL, "counter", &["limit"]),
+    (UPSTREAM_DROPPED_TOTAL, "counter", &["reason"]),
+    (UPSTREAM_UP, "gauge", &["upstream"]),
+];

@@ -18,7 +18,7 @@ use prometheus::{
 };
 
 use crate::server::context::Transport;
-use crate::upstream::Outcome;
+use crate::upstream::{DropReason, Outcome};
 
 pub use crate::metric_names::*;
 
@@ -91,6 +91,52 @@ impl CacheResult {
     }
 }
 
+/// The `limit` label of [`LIMITED_TOTAL`]: which bound was reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// A client sent more than `listen.client_rate` queries a second.
+    ClientRate,
+    /// `upstream.max_outstanding` queries were already waiting on upstream.
+    Outstanding,
+    /// `listen.max_tcp_connections` were open: the next client waited for a slot.
+    TcpConnections,
+    /// A client had `listen.max_tcp_per_client` connections open: its next was closed.
+    TcpPerClient,
+    /// A TCP client sent part of a message and not the rest within `listen.tcp_read_timeout`,
+    /// or did not read its answers: the connection was closed.
+    TcpTimeout,
+    /// The lone-AAAA pair tracker was full: its oldest A query was forgotten.
+    PairTable,
+    /// The cache was full (`cache.max_entries`): an entry was evicted.
+    Cache,
+}
+
+impl Limit {
+    /// Every limit.
+    pub const ALL: [Limit; 7] = [
+        Self::ClientRate,
+        Self::Outstanding,
+        Self::TcpConnections,
+        Self::TcpPerClient,
+        Self::TcpTimeout,
+        Self::PairTable,
+        Self::Cache,
+    ];
+
+    /// The label value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientRate => "client_rate",
+            Self::Outstanding => "outstanding",
+            Self::TcpConnections => "tcp_connections",
+            Self::TcpPerClient => "tcp_per_client",
+            Self::TcpTimeout => "tcp_timeout",
+            Self::PairTable => "pair_table",
+            Self::Cache => "cache",
+        }
+    }
+}
+
 /// What one answered query did, for [`Metrics::record_query`].
 #[derive(Clone, Copy, Debug)]
 pub struct QueryRecord {
@@ -140,6 +186,11 @@ pub struct Metrics {
     /// By [`CacheResult::ALL`] index.
     cache_lookups: Vec<IntCounter>,
     cache_entries: IntGauge,
+    /// By [`Limit::ALL`] index.
+    limited: Vec<IntCounter>,
+    /// By [`DropReason::ALL`] index.
+    dropped: Vec<IntCounter>,
+    upstream_up: IntGaugeVec,
 }
 
 impl Metrics {
@@ -198,6 +249,17 @@ impl Metrics {
             .map(|result| lookups_vec.with_label_values(&[result.as_str()]))
             .collect();
         let cache_entries = gauge(&registry, CACHE_ENTRIES);
+        let limited_vec = counter_vec(&registry, LIMITED_TOTAL, &["limit"]);
+        let limited = Limit::ALL
+            .iter()
+            .map(|limit| limited_vec.with_label_values(&[limit.as_str()]))
+            .collect();
+        let dropped_vec = counter_vec(&registry, UPSTREAM_DROPPED_TOTAL, &["reason"]);
+        let dropped = DropReason::ALL
+            .iter()
+            .map(|reason| dropped_vec.with_label_values(&[reason.as_str()]))
+            .collect();
+        let upstream_up = gauge_vec(&registry, UPSTREAM_UP, &["upstream"]);
         let build_info = gauge_vec(&registry, BUILD_INFO, &["version"]);
         build_info
             .with_label_values(&[env!("CARGO_PKG_VERSION")])
@@ -222,6 +284,31 @@ impl Metrics {
             upstream_duration,
             cache_lookups,
             cache_entries,
+            limited,
+            dropped,
+            upstream_up,
+        }
+    }
+
+    /// Counts one time `limit` was hit.
+    pub fn record_limit(&self, limit: Limit) {
+        self.limited[limit as usize].inc();
+    }
+
+    /// Brings the count of `limit` up to `total`, for limits counted elsewhere (the cache's
+    /// and the pair tracker's evictions, read at scrape time).
+    pub fn sync_limit(&self, limit: Limit, total: u64) {
+        let counter = &self.limited[limit as usize];
+        let now = counter.get();
+        if total > now {
+            counter.inc_by(total - now);
+        }
+    }
+
+    /// Counts upstream answers dropped for `reason`.
+    pub fn record_dropped(&self, reason: DropReason, count: u32) {
+        if count > 0 {
+            self.dropped[reason as usize].inc_by(u64::from(count));
         }
     }
 
@@ -260,6 +347,16 @@ impl Metrics {
                     .with_label_values(&[upstream, outcome.as_str()]);
             }
             self.upstream_duration.with_label_values(&[upstream]);
+        }
+    }
+
+    /// Sets whether each upstream is up; servers no longer configured lose their series.
+    pub fn set_upstreams_up<'a>(&self, upstreams: impl IntoIterator<Item = (&'a str, bool)>) {
+        self.upstream_up.reset();
+        for (upstream, up) in upstreams {
+            self.upstream_up
+                .with_label_values(&[upstream])
+                .set(i64::from(up));
         }
     }
 
@@ -390,6 +487,11 @@ fn help(name: &str) -> String {
         CACHE_LOOKUPS_TOTAL => "Cache lookups of answered queries, by result.",
         CACHE_ENTRIES => "Answers in the cache.",
         BUILD_INFO => "Always 1, labelled with the running version.",
+        LIMITED_TOTAL => "Limits reached, by limit.",
+        UPSTREAM_DROPPED_TOTAL => {
+            "Upstream answers dropped as not answering the query sent, by reason."
+        }
+        UPSTREAM_UP => "Whether the upstream is up (1) or marked down after failing (0).",
         _ => "",
     };
     help.to_owned()
@@ -438,8 +540,9 @@ mod tests {
     fn every_spec_metric_is_in_the_scrape_with_its_type() {
         let metrics = Metrics::new();
         metrics.know_upstreams(["127.0.0.1:53"]);
+        metrics.set_upstreams_up([("127.0.0.1:53", true)]);
         let text = scrape(&metrics);
-        for (name, kind, _) in SPEC {
+        for (name, kind, _) in SPEC.into_iter().chain(BEYOND_SPEC) {
             assert!(
                 text.contains(&format!("# TYPE {name} {kind}\n")),
                 "{name} {kind}:\n{text}"
@@ -529,6 +632,12 @@ mod tests {
             assert_eq!(reason as usize, index, "{reason:?}");
         }
         for (index, reason) in KeepReason::ALL.into_iter().enumerate() {
+            assert_eq!(reason as usize, index, "{reason:?}");
+        }
+        for (index, limit) in Limit::ALL.into_iter().enumerate() {
+            assert_eq!(limit as usize, index, "{limit:?}");
+        }
+        for (index, reason) in DropReason::ALL.into_iter().enumerate() {
             assert_eq!(reason as usize, index, "{reason:?}");
         }
         for (index, result) in CacheResult::ALL.into_iter().enumerate() {

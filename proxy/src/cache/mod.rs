@@ -152,6 +152,12 @@ impl Cache {
         self.shards.iter().map(|shard| lock(shard).len()).sum()
     }
 
+    /// Entries evicted to make room under `cache.max_entries`, ever (counted in
+    /// `pathwise_limited_total{limit="cache"}`).
+    pub fn evictions(&self) -> u64 {
+        self.shards.iter().map(|shard| lock(shard).evicted()).sum()
+    }
+
     /// Whether the cache holds no entry.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

@@ -24,6 +24,8 @@ pub(super) struct Shard {
     slots: Vec<Slot>,
     hand: usize,
     capacity: usize,
+    /// Entries evicted to make room, ever.
+    evicted: u64,
 }
 
 #[derive(Debug)]
@@ -41,6 +43,7 @@ impl Shard {
             slots: Vec::new(),
             hand: 0,
             capacity,
+            evicted: 0,
         }
     }
 
@@ -107,6 +110,7 @@ impl Shard {
         );
         self.index.remove(&old.key);
         self.index.insert(key, victim);
+        self.evicted += 1;
         self.hand = (victim + 1) % self.slots.len();
         true
     }
@@ -140,6 +144,11 @@ impl Shard {
     }
 
     /// The number of entries, fresh or not.
+    /// Entries evicted to make room since the shard was made.
+    pub(super) fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
     pub(super) fn len(&self) -> usize {
         self.slots.len()
     }

@@ -54,6 +54,18 @@ pub struct ListenConfig {
     pub tcp_idle_timeout: Duration,
     /// `listen.max_tcp_connections`: concurrent TCP connections; more wait for a slot; 256.
     pub max_tcp_connections: usize,
+    /// `listen.max_tcp_per_client`: concurrent TCP connections from one client address; more
+    /// are closed at once; 32.
+    pub max_tcp_per_client: usize,
+    /// `listen.tcp_read_timeout`: a TCP message must arrive whole this long after its first
+    /// byte, or the connection is closed; 2s.
+    pub tcp_read_timeout: Duration,
+    /// `listen.client_rate`: queries per second one client address (IPv6: its /64) may send
+    /// over each transport; 0 (the default) is no limit.
+    pub client_rate: u32,
+    /// `listen.client_burst`: how many queries above the rate a client may send at once; 0
+    /// means as many as `client_rate`.
+    pub client_burst: u32,
 }
 
 /// One `upstream.servers` entry.
@@ -98,6 +110,12 @@ pub struct UpstreamConfig {
     pub resolv_conf: PathBuf,
     /// `upstream.tls_ca_file`: extra PEM roots for `tls://` servers (besides the system's).
     pub tls_ca_file: Option<PathBuf>,
+    /// `upstream.max_outstanding`: client queries waiting on upstream at once; beyond it a
+    /// query is answered from stale data or SERVFAIL at once; 4096.
+    pub max_outstanding: usize,
+    /// `upstream.randomize_case`: mix the case of the question sent upstream and accept only
+    /// an answer in the same case (DNS 0x20); true.
+    pub randomize_case: bool,
 }
 
 /// `[cache]`.
@@ -244,6 +262,10 @@ impl Default for Config {
                 ],
                 tcp_idle_timeout: Duration::from_secs(10),
                 max_tcp_connections: 256,
+                max_tcp_per_client: 32,
+                tcp_read_timeout: Duration::from_secs(2),
+                client_rate: 0,
+                client_burst: 0,
             },
             upstream: UpstreamConfig {
                 servers: Vec::new(),
@@ -251,6 +273,8 @@ impl Default for Config {
                 timeout: Duration::from_secs(2),
                 resolv_conf: PathBuf::from("/etc/resolv.conf"),
                 tls_ca_file: None,
+                max_outstanding: 4096,
+                randomize_case: true,
             },
             cache: CacheConfig {
                 max_entries: 10_000,

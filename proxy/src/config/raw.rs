@@ -50,6 +50,14 @@ pub struct RawListen {
     pub tcp_idle_timeout: Option<String>,
     /// A count.
     pub max_tcp_connections: Option<Scalar>,
+    /// A count.
+    pub max_tcp_per_client: Option<Scalar>,
+    /// A duration.
+    pub tcp_read_timeout: Option<String>,
+    /// A count (queries per second).
+    pub client_rate: Option<Scalar>,
+    /// A count.
+    pub client_burst: Option<Scalar>,
 }
 
 /// `[upstream]`
@@ -66,6 +74,10 @@ pub struct RawUpstream {
     pub resolv_conf: Option<String>,
     /// A path.
     pub tls_ca_file: Option<String>,
+    /// A count.
+    pub max_outstanding: Option<Scalar>,
+    /// A boolean.
+    pub randomize_case: Option<Scalar>,
 }
 
 /// `[cache]`

@@ -19,6 +19,13 @@ impl Config {
             quoted(format_duration(listen.tcp_idle_timeout)),
         );
         out.key("max_tcp_connections", listen.max_tcp_connections);
+        out.key("max_tcp_per_client", listen.max_tcp_per_client);
+        out.key(
+            "tcp_read_timeout",
+            quoted(format_duration(listen.tcp_read_timeout)),
+        );
+        out.key("client_rate", listen.client_rate);
+        out.key("client_burst", listen.client_burst);
 
         let upstream = &self.upstream;
         out.table("upstream");
@@ -31,6 +38,8 @@ impl Config {
             // TOML has no "none"; the key is left out.
             None => out.line("# tls_ca_file: not set"),
         }
+        out.key("max_outstanding", upstream.max_outstanding);
+        out.key("randomize_case", upstream.randomize_case);
 
         let cache = &self.cache;
         out.table("cache");

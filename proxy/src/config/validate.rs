@@ -12,7 +12,7 @@ use super::field::{
 };
 use super::raw::{
     RawCache, RawConfig, RawExplicit, RawList, RawListen, RawLog, RawMetrics, RawOrderRow,
-    RawPaths, RawPolicy, RawUpstream,
+    RawPaths, RawPolicy, RawUpstream, Scalar,
 };
 use super::value::{parse_cidr, parse_level, parse_listen_address, parse_metrics_listen};
 use super::{
@@ -75,6 +75,23 @@ fn listen(raw: RawListen, defaults: ListenConfig) -> Result<ListenConfig, Config
             defaults.max_tcp_connections,
             1,
         )?,
+        max_tcp_per_client: count(
+            "listen.max_tcp_per_client",
+            raw.max_tcp_per_client,
+            defaults.max_tcp_per_client,
+            1,
+        )?,
+        tcp_read_timeout: positive_duration(
+            "listen.tcp_read_timeout",
+            raw.tcp_read_timeout,
+            defaults.tcp_read_timeout,
+        )?,
+        client_rate: rate("listen.client_rate", raw.client_rate, defaults.client_rate)?,
+        client_burst: rate(
+            "listen.client_burst",
+            raw.client_burst,
+            defaults.client_burst,
+        )?,
     })
 }
 
@@ -96,7 +113,32 @@ fn upstream(raw: RawUpstream, defaults: UpstreamConfig) -> Result<UpstreamConfig
         resolv_conf: file_path("upstream.resolv_conf", raw.resolv_conf)?
             .unwrap_or(defaults.resolv_conf),
         tls_ca_file: file_path("upstream.tls_ca_file", raw.tls_ca_file)?.or(defaults.tls_ca_file),
+        max_outstanding: count(
+            "upstream.max_outstanding",
+            raw.max_outstanding,
+            defaults.max_outstanding,
+            1,
+        )?,
+        randomize_case: boolean(
+            "upstream.randomize_case",
+            raw.randomize_case,
+            defaults.randomize_case,
+        )?,
     })
+}
+
+/// A per-second rate or a burst: 0 to 1,000,000.
+fn rate(key: &str, raw: Option<Scalar>, default: u32) -> Result<u32, ConfigError> {
+    const MAX: usize = 1_000_000;
+    let value = count(key, raw.clone(), default as usize, 0)?;
+    if value > MAX {
+        let written = raw.map_or_else(String::new, |raw| raw.to_string());
+        return Err(ConfigError::invalid(
+            key,
+            format!("{written} is more than {MAX} (0 means no limit)"),
+        ));
+    }
+    Ok(u32::try_from(value).unwrap_or(u32::MAX))
 }
 
 fn cache(raw: RawCache, defaults: CacheConfig) -> Result<CacheConfig, ConfigError> {

@@ -78,6 +78,7 @@ pub(crate) fn admit(
         shaped: Default::default(),
         rcode: ResponseCode::NoError,
         truncated: false,
+        slot: None,
     }))
 }
 

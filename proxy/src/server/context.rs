@@ -8,6 +8,8 @@ use hickory_proto::rr::RecordType;
 use pathwise_policy::{AaaaDecision, ShapeReport};
 use tokio::time::Instant;
 
+use super::limits::OutstandingSlot;
+
 /// The transport a query came in on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
@@ -69,6 +71,9 @@ pub struct QueryContext {
     pub rcode: ResponseCode,
     /// The answer was truncated to fit the client's UDP size.
     pub truncated: bool,
+    /// Its place among the queries waiting on upstream (`upstream.max_outstanding`), held
+    /// while it is resolved in a task of its own.
+    pub slot: Option<OutstandingSlot>,
 }
 
 impl QueryContext {

@@ -148,7 +148,7 @@ async fn route(head: &[u8], shared: &Arc<Shared>) -> Response {
             }
         }
         "/healthz" => Response::text(200, "ok\n"),
-        "/readyz" if shared.has_upstream_answered() => Response::text(200, "ready\n"),
+        "/readyz" if shared.is_ready() => Response::text(200, "ready\n"),
         "/readyz" => Response::text(503, "not ready: no upstream has answered yet\n"),
         _ => paths(shared).await,
     };

@@ -6,6 +6,7 @@ mod bind;
 pub mod context;
 mod drain;
 mod http;
+pub mod limits;
 pub mod pipeline;
 mod ready;
 mod respond;
@@ -88,10 +89,7 @@ pub async fn run(
     };
     metrics.know_upstreams(settings.upstreams.labels());
 
-    let limits = tcp::TcpLimits {
-        idle_timeout: settings.config.listen.tcp_idle_timeout,
-        max_connections: settings.config.listen.max_tcp_connections,
-    };
+    let limits = tcp::TcpLimits::of(&settings.config.listen);
     let drain_limit = drain_limit(&settings.config);
     let shared = Arc::new(Shared::new(settings, paths, metrics));
     let pipeline = Pipeline::new(Arc::clone(&shared));

@@ -17,11 +17,11 @@ use tokio::time::Instant;
 
 use super::admit::{Admission, admit, sibling_query};
 use super::context::{QueryContext, Source, Transport};
-use super::respond::{answer_edns, error_answer, finish_answer};
+use super::respond::{answer_edns, error_answer, finish_answer, truncated_answer};
 use super::state::{Settings, Shared};
 use crate::cache::render::{Rendered, Variant};
 use crate::cache::{CacheKey, Entry, Lookup};
-use crate::metrics::{CacheResult, QueryRecord};
+use crate::metrics::{CacheResult, Limit, QueryRecord};
 
 /// What the receive loop does with a packet.
 #[derive(Debug)]
@@ -46,6 +46,11 @@ impl Pipeline {
         Self { shared }
     }
 
+    /// The metric handles.
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        &self.shared.metrics
+    }
+
     /// The synchronous part: the ladder, and answers from cache that need no waiting.
     pub fn receive(&self, packet: &[u8], client: SocketAddr, transport: Transport) -> Step {
         // An IPv4 client of a `[::]` listener arrives as ::ffff:a.b.c.d: allow lists, the
@@ -68,6 +73,12 @@ impl Pipeline {
             }
             Admission::Query(context) => context,
         };
+        if let Some(rate) = &settings.client_rate
+            && !rate.admit(client.ip(), transport, context.received)
+        {
+            self.shared.metrics.record_limit(Limit::ClientRate);
+            return Step::Answer(self.over_rate(&mut context));
+        }
         let Some(key) = CacheKey::from_query(&context.query) else {
             return Step::Answer(self.fail(&mut context, ResponseCode::FormErr));
         };
@@ -77,19 +88,19 @@ impl Pipeline {
                 .record_a(client.ip(), key.name(), context.received);
         }
         let Lookup::Hit { entry, age } = self.shared.cache.get(&key, context.received) else {
-            return Step::Resolve(context);
+            return self.defer(&settings, context, &key);
         };
         context.source = Source::CacheHit;
         let paths = self.shared.paths();
         let facts = entry.facts();
         let ask = self.explicit_ask(&settings, &context, &key, facts, paths, true);
         if ask.needs_hold {
-            return Step::Resolve(context);
+            return self.defer(&settings, context, &key);
         }
         let a_record = self.a_record_cached(&context, &key);
         let decision = decide_for(&settings, paths, &context, facts, ask.signals, a_record);
         if decision == AaaaDecision::NeedARecord {
-            return Step::Resolve(context);
+            return self.defer(&settings, context, &key);
         }
         if let Some(wire) = self.rendered_answer(
             &settings,
@@ -104,6 +115,80 @@ impl Pipeline {
         }
         let answer = entry.response_at(age, false);
         Step::Answer(self.shape_and_finish(&settings, &mut context, answer, decision))
+    }
+
+    /// Hands the query to a task of its own, holding one of `upstream.max_outstanding` slots;
+    /// with none left it is answered now, from cache as far as it can be, else SERVFAIL.
+    fn defer(&self, settings: &Settings, mut context: Box<QueryContext>, key: &CacheKey) -> Step {
+        let max = settings.config.upstream.max_outstanding;
+        if let Some(slot) = self.shared.outstanding.try_take(max) {
+            context.slot = Some(slot);
+            return Step::Resolve(context);
+        }
+        self.shared.metrics.record_limit(Limit::Outstanding);
+        Step::Answer(self.answer_without_waiting(settings, &mut context, key))
+    }
+
+    /// The answer when nothing may wait: a cached answer, fresh or (`cache.serve_stale`)
+    /// expired, decided without the lone-AAAA hold and with the A record only as far as the
+    /// cache knows it; else SERVFAIL.
+    fn answer_without_waiting(
+        &self,
+        settings: &Settings,
+        context: &mut QueryContext,
+        key: &CacheKey,
+    ) -> Vec<u8> {
+        let (entry, age, stale) = match self.shared.cache.get(key, Instant::now()) {
+            Lookup::Hit { entry, age } => (entry, age, false),
+            Lookup::Stale { entry, age } => (entry, age, true),
+            Lookup::Miss => return self.fail(context, ResponseCode::ServFail),
+        };
+        context.source = if stale {
+            Source::Stale
+        } else {
+            Source::CacheHit
+        };
+        let paths = self.shared.paths();
+        let facts = entry.facts();
+        let ask = self.explicit_ask(settings, context, key, facts, paths, false);
+        let a_record = self.a_record_cached(context, key);
+        let mut decision = decide_for(settings, paths, context, facts, ask.signals, a_record);
+        if decision == AaaaDecision::NeedARecord {
+            // As when the A lookup fails: the AAAA records stay.
+            decision = decide_for(
+                settings,
+                paths,
+                context,
+                facts,
+                ask.signals,
+                ARecord::Absent,
+            );
+        }
+        let answer = entry.response_at(age, stale);
+        self.shape_and_finish(settings, context, answer, decision)
+    }
+
+    /// The answer to a client over `listen.client_rate`: over UDP an empty answer with TC set
+    /// (a real client retries over TCP, which has a bucket of its own; a forged source gets
+    /// nothing larger than its query), over TCP REFUSED.
+    fn over_rate(&self, context: &mut QueryContext) -> Vec<u8> {
+        let wire = match context.transport {
+            Transport::Udp => {
+                context.truncated = true;
+                context.rcode = ResponseCode::NoError;
+                truncated_answer(&context.query)
+            }
+            Transport::Tcp => {
+                context.rcode = ResponseCode::Refused;
+                error_answer(
+                    &context.query.metadata,
+                    Some(&context.query),
+                    ResponseCode::Refused,
+                )
+            }
+        };
+        self.record(context);
+        wire
     }
 
     /// A cache hit served from the entry's rendering for this decision (shaped and encoded
@@ -205,7 +290,7 @@ impl Pipeline {
             .inflight
             .run(key.clone(), move || async move {
                 let forwarded = upstreams.query(&wire).await;
-                shared.record_attempts(&upstreams, &forwarded.attempts);
+                shared.record_forwarded(&upstreams, &forwarded);
                 let bytes = forwarded.result.ok()?;
                 let message = Message::from_vec(&bytes).ok()?;
                 shared.cache.insert(owned_key, &message, Instant::now());

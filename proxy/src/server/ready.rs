@@ -30,7 +30,7 @@ pub(crate) async fn probe_until_ready(shared: Arc<Shared>, mut shutdown: watch::
             forwarded = upstreams.query(&wire) => forwarded,
             _ = shutdown.wait_for(|stop| *stop) => return,
         };
-        shared.record_attempts(&upstreams, &forwarded.attempts);
+        shared.record_forwarded(&upstreams, &forwarded);
         if shared.has_upstream_answered() {
             tracing::info!("ready: an upstream answered");
             return;

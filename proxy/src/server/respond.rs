@@ -15,6 +15,20 @@ pub(crate) fn error_answer(
     query: Option<&Message>,
     rcode: ResponseCode,
 ) -> Vec<u8> {
+    encode_or_header(&empty_answer(header, query, rcode))
+}
+
+/// An empty answer with TC set: "ask again over TCP" (RFC 7766 §5), with the question and, if
+/// the query had one, an OPT record.
+pub(crate) fn truncated_answer(query: &Message) -> Vec<u8> {
+    let mut answer = empty_answer(&query.metadata, Some(query), ResponseCode::NoError);
+    answer.metadata.truncation = true;
+    encode_or_header(&answer)
+}
+
+/// A response with no records to the query whose `header` (and, if it parsed, message) is
+/// given.
+fn empty_answer(header: &Metadata, query: Option<&Message>, rcode: ResponseCode) -> Message {
     let mut answer = Message::new(header.id, MessageType::Response, header.op_code);
     answer.metadata.recursion_desired = header.recursion_desired;
     answer.metadata.checking_disabled = header.checking_disabled;
@@ -27,7 +41,7 @@ pub(crate) fn error_answer(
             .as_ref()
             .map(|edns| answer_edns(edns.flags().dnssec_ok));
     }
-    encode_or_header(&answer)
+    answer
 }
 
 /// The OPT record of pathwise's answers: its own payload size, the client's DO bit, no options.

@@ -7,12 +7,13 @@ use std::sync::{Arc, RwLock};
 use pathwise_policy::{PathState, PolicyConfig, PolicyTable};
 use tokio::sync::watch;
 
+use super::limits::{ClientRate, Outstanding};
 use crate::cache::{Cache, CacheKey};
 use crate::config::Config;
 use crate::explicit::PairTracker;
-use crate::metrics::Metrics;
+use crate::metrics::{Limit, Metrics};
 use crate::singleflight::Singleflight;
-use crate::upstream::{Attempt, Outcome, UpstreamError, Upstreams};
+use crate::upstream::{DropReason, Forwarded, Outcome, UpstreamError, Upstreams};
 
 /// Everything derived from one validated config; replaced whole on SIGHUP.
 pub struct Settings {
@@ -24,6 +25,8 @@ pub struct Settings {
     pub table: PolicyTable,
     /// The upstream servers.
     pub upstreams: Arc<Upstreams>,
+    /// `listen.client_rate`'s buckets; `None` when there is no limit.
+    pub(crate) client_rate: Option<ClientRate>,
     /// Different for every `Settings` ever built: answers rendered under other settings are
     /// not reused (see [`crate::cache::render`]).
     pub generation: u64,
@@ -33,8 +36,10 @@ impl Settings {
     /// Builds the settings of `config`; fails if no upstream can be had.
     pub fn new(config: Config) -> Result<Self, UpstreamError> {
         let upstreams = Arc::new(Upstreams::new(&config.upstream, &config.listen.addresses)?);
+        upstreams.start_prober();
         static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Ok(Self {
+            client_rate: ClientRate::new(config.listen.client_rate, config.listen.client_burst),
             policy: config.policy.policy_config(),
             table: config.policy.table(),
             upstreams,
@@ -59,6 +64,8 @@ pub struct Shared {
     paths: watch::Receiver<PathState>,
     /// The metric handles.
     pub metrics: Arc<Metrics>,
+    /// Queries waiting on upstream (`upstream.max_outstanding`).
+    pub(crate) outstanding: Outstanding,
     /// Some upstream has answered since start-up (half of `/readyz`).
     upstream_answered: AtomicBool,
 }
@@ -83,6 +90,7 @@ impl Shared {
             pairs,
             paths,
             metrics,
+            outstanding: Outstanding::default(),
             upstream_answered: AtomicBool::new(false),
         }
     }
@@ -122,10 +130,19 @@ impl Shared {
         self.upstream_answered.load(Ordering::Relaxed)
     }
 
-    /// Records each attempt of one forwarded query in the metrics, and notes an answer for
-    /// readiness.
-    pub fn record_attempts(&self, upstreams: &Upstreams, attempts: &[Attempt]) {
-        for attempt in attempts {
+    /// `/readyz`: an upstream has answered since start-up, and not every one is marked down.
+    pub fn is_ready(&self) -> bool {
+        self.has_upstream_answered() && self.settings().upstreams.any_up()
+    }
+
+    /// Records each attempt of one forwarded query and the answers dropped on the way in the
+    /// metrics, and notes an answer for readiness.
+    pub fn record_forwarded(&self, upstreams: &Upstreams, forwarded: &Forwarded) {
+        for reason in DropReason::ALL {
+            self.metrics
+                .record_dropped(reason, forwarded.dropped.of(reason));
+        }
+        for attempt in &forwarded.attempts {
             let upstream = upstreams.label(attempt.server);
             self.metrics
                 .record_upstream(upstream, attempt.outcome, attempt.elapsed);
@@ -141,5 +158,14 @@ impl Shared {
         let filter_active = self.settings().policy.filter_aaaa.active(paths).is_some();
         self.metrics
             .set_state(paths, filter_active, self.cache.len());
+        let upstreams = Arc::clone(&self.settings().upstreams);
+        self.metrics.set_upstreams_up(
+            (0..upstreams.servers().len())
+                .map(|server| (upstreams.label(server), upstreams.is_up(server))),
+        );
+        self.metrics
+            .sync_limit(Limit::Cache, self.cache.evictions());
+        self.metrics
+            .sync_limit(Limit::PairTable, self.pairs.evictions());
     }
 }

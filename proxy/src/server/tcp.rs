@@ -1,17 +1,22 @@
 //! The TCP listener (RFC 7766): length-prefixed queries, pipelined on one connection and
-//! answered as they are ready, an idle timeout, and a bound on concurrent connections.
+//! answered as they are ready; bounds on connections in total and per client; an idle
+//! timeout between messages, a read timeout within one, and a write timeout for clients that
+//! do not read their answers.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::context::Transport;
 use super::drain::InFlight;
 use super::pipeline::{Pipeline, Step};
+use crate::config::ListenConfig;
+use crate::metrics::Limit;
 
 /// Answers queued for one connection's writer.
 const WRITE_QUEUE: usize = 64;
@@ -19,11 +24,31 @@ const WRITE_QUEUE: usize = 64;
 /// Limits of the TCP listener.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TcpLimits {
-    /// `listen.tcp_idle_timeout`.
+    /// `listen.tcp_idle_timeout`: no message begun for this long closes the connection; also
+    /// how long one answer may take to be written.
     pub(crate) idle_timeout: Duration,
+    /// `listen.tcp_read_timeout`: a message begun must be whole within this.
+    pub(crate) read_timeout: Duration,
     /// `listen.max_tcp_connections`.
     pub(crate) max_connections: usize,
+    /// `listen.max_tcp_per_client`.
+    pub(crate) max_per_client: usize,
 }
+
+impl TcpLimits {
+    /// The limits `listen` sets.
+    pub(crate) fn of(listen: &ListenConfig) -> Self {
+        Self {
+            idle_timeout: listen.tcp_idle_timeout,
+            read_timeout: listen.tcp_read_timeout,
+            max_connections: listen.max_tcp_connections,
+            max_per_client: listen.max_tcp_per_client,
+        }
+    }
+}
+
+/// Open connections per client address.
+type PerClient = Arc<Mutex<HashMap<IpAddr, usize>>>;
 
 /// Accepts connections on `listener` until `shutdown` turns true.
 pub(crate) async fn serve(
@@ -34,11 +59,18 @@ pub(crate) async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let per_client = PerClient::default();
     loop {
         // Wait for a free slot before accepting: excess clients wait in the kernel's backlog.
-        let permit = tokio::select! {
-            permit = Arc::clone(&slots).acquire_owned() => permit.expect("the semaphore is never closed"),
-            _ = shutdown.wait_for(|stop| *stop) => return,
+        let permit = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                pipeline.metrics().record_limit(Limit::TcpConnections);
+                tokio::select! {
+                    permit = Arc::clone(&slots).acquire_owned() => permit.expect("the semaphore is never closed"),
+                    _ = shutdown.wait_for(|stop| *stop) => return,
+                }
+            }
         };
         let (stream, client) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -50,17 +82,60 @@ pub(crate) async fn serve(
             },
             _ = shutdown.wait_for(|stop| *stop) => return,
         };
+        let Some(client_slot) = ClientSlot::take(&per_client, client.ip(), limits.max_per_client)
+        else {
+            pipeline.metrics().record_limit(Limit::TcpPerClient);
+            tracing::debug!(%client, "tcp connection closed: listen.max_tcp_per_client reached");
+            continue;
+        };
         let connection = Connection {
             pipeline: pipeline.clone(),
             in_flight: in_flight.clone(),
             shutdown: shutdown.clone(),
-            idle_timeout: limits.idle_timeout,
+            limits,
             client,
         };
         tokio::spawn(async move {
             connection.run(stream).await;
-            drop(permit);
+            drop((permit, client_slot));
         });
+    }
+}
+
+/// One connection counted against its client's `listen.max_tcp_per_client`.
+struct ClientSlot {
+    per_client: PerClient,
+    client: IpAddr,
+}
+
+impl ClientSlot {
+    fn take(per_client: &PerClient, client: IpAddr, max: usize) -> Option<Self> {
+        let client = client.to_canonical();
+        let mut open = per_client.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = open.entry(client).or_insert(0);
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(Self {
+            per_client: Arc::clone(per_client),
+            client,
+        })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .per_client
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.client) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.client);
+            }
+        }
     }
 }
 
@@ -68,51 +143,63 @@ struct Connection {
     pipeline: Pipeline,
     in_flight: InFlight,
     shutdown: watch::Receiver<bool>,
-    idle_timeout: Duration,
+    limits: TcpLimits,
     client: SocketAddr,
 }
 
+/// Why a connection's reader stopped.
+enum Stop {
+    /// EOF, a reset, idle for too long, or shutdown: the normal ends.
+    Closed,
+    /// A message begun and not finished within the read timeout.
+    ReadTimeout,
+}
+
 impl Connection {
-    /// Reads queries until EOF, an error, the idle timeout or shutdown; answers go through a
-    /// writer task so that slow queries do not hold up fast ones behind them.
+    /// Reads queries until EOF, an error, a timeout or shutdown; answers go through a writer
+    /// task so that slow queries do not hold up fast ones behind them.
     async fn run(mut self, stream: TcpStream) {
         let _ = stream.set_nodelay(true);
         let (reader, mut writer) = stream.into_split();
         let mut reader = BufReader::new(reader);
         let (answers, mut queue) = mpsc::channel::<Vec<u8>>(WRITE_QUEUE);
+        let metrics = Arc::clone(self.pipeline.metrics());
+        let write_timeout = self.limits.idle_timeout;
+        let client = self.client;
         let write = tokio::spawn(async move {
             while let Some(wire) = queue.recv().await {
                 let Ok(length) = u16::try_from(wire.len()) else {
                     continue;
                 };
                 let framed = [&length.to_be_bytes()[..], &wire].concat();
-                if writer.write_all(&framed).await.is_err() {
-                    return;
+                match tokio::time::timeout(write_timeout, writer.write_all(&framed)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => return,
+                    Err(_) => {
+                        // The client does not read its answers: drop it.
+                        metrics.record_limit(Limit::TcpTimeout);
+                        tracing::debug!(%client, "tcp connection closed: answers not read");
+                        return;
+                    }
                 }
             }
             let _ = writer.shutdown().await;
         });
         let mut buffer = Vec::new();
-        loop {
-            let length = tokio::select! {
-                read = tokio::time::timeout(self.idle_timeout, reader.read_u16()) => match read {
-                    Ok(Ok(length)) => usize::from(length),
-                    // EOF, a reset, or idle for too long.
-                    _ => break,
-                },
-                _ = self.shutdown.wait_for(|stop| *stop) => break,
+        let stop = loop {
+            let message = tokio::select! {
+                message = read_message(self.limits, &mut reader, &mut buffer) => message,
+                _ = self.shutdown.wait_for(|stop| *stop) => Err(Stop::Closed),
             };
-            buffer.resize(length, 0);
-            let read =
-                tokio::time::timeout(self.idle_timeout, reader.read_exact(&mut buffer)).await;
-            if !matches!(read, Ok(Ok(_))) {
-                break;
+            if let Err(stop) = message {
+                break stop;
             }
-            match self.pipeline.receive(&buffer, self.client, Transport::Tcp) {
+            let step = self.pipeline.receive(&buffer, self.client, Transport::Tcp);
+            match step {
                 Step::Drop => {}
                 Step::Answer(wire) => {
                     if answers.send(wire).await.is_err() {
-                        break;
+                        break Stop::Closed;
                     }
                 }
                 Step::Resolve(context) => {
@@ -126,9 +213,40 @@ impl Connection {
                     });
                 }
             }
+        };
+        if matches!(stop, Stop::ReadTimeout) {
+            self.pipeline.metrics().record_limit(Limit::TcpTimeout);
+            tracing::debug!(client = %self.client, "tcp connection closed: a message left unfinished");
         }
         // The writer ends once the last pending answer has been queued and sent.
         drop(answers);
         let _ = write.await;
+    }
+}
+
+/// Reads one length-prefixed message into `buffer`: waits up to the idle timeout for its first
+/// byte, then up to the read timeout for the rest.
+async fn read_message<R>(
+    limits: TcpLimits,
+    reader: &mut BufReader<R>,
+    buffer: &mut Vec<u8>,
+) -> Result<(), Stop>
+where
+    R: tokio::io::AsyncRead + Unpin,
+{
+    match tokio::time::timeout(limits.idle_timeout, reader.fill_buf()).await {
+        Ok(Ok(bytes)) if !bytes.is_empty() => {}
+        // EOF, a reset, or idle for too long.
+        _ => return Err(Stop::Closed),
+    }
+    let rest = async {
+        let length = usize::from(reader.read_u16().await?);
+        buffer.resize(length, 0);
+        reader.read_exact(buffer).await.map(|_| ())
+    };
+    match tokio::time::timeout(limits.read_timeout, rest).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Stop::Closed),
+        Err(_) => Err(Stop::ReadTimeout),
     }
 }

@@ -68,6 +68,12 @@ pub(crate) enum Action {
     WrongSource,
     /// Close the connection (TCP and TLS only); later queries on it get nothing.
     Close,
+    /// NOERROR with these records and the question in lower case: a server that does not
+    /// keep the case of a 0x20 name.
+    Folded(Vec<Record>),
+    /// An answer with [`SPOOFED`], the right ID, and the question in lower case: a forger who
+    /// guessed ID and port but not the 0x20 case.
+    WrongCase,
 }
 
 /// What a script is: the query and how it came in, to the actions to take.
@@ -384,9 +390,20 @@ fn encode(action: &Action, query: &Message) -> Option<Vec<u8>> {
             return Some(bytes);
         }
         Action::WrongSource => reply(query, spoofed(), ResponseCode::NoError),
+        Action::Folded(records) => lower_case(reply(query, records.clone(), ResponseCode::NoError)),
+        Action::WrongCase => lower_case(reply(query, spoofed(), ResponseCode::NoError)),
         Action::Delay(_) | Action::Silent | Action::Close => return None,
     };
     Some(message.to_vec().expect("an encodable reply"))
+}
+
+/// `message` with its question names in lower case.
+fn lower_case(mut message: Message) -> Message {
+    for query in &mut message.queries {
+        let name = query.name().to_lowercase();
+        query.set_name(name);
+    }
+    message
 }
 
 /// A response to `query`: its ID, question, RD and CD; RA set; EDNS mirrored.

@@ -3,8 +3,12 @@
 //! answer over TCP, and speaking DNS over TLS on pooled connections.
 //!
 //! The query goes out as the client sent it (flags, DO, CD, EDNS options), with only its ID
-//! replaced by a fresh random one per attempt; the answer comes back as the server sent it.
+//! replaced by a fresh random one per attempt and, over UDP, the case of its name mixed (DNS
+//! 0x20); the answer comes back as the server sent it, in the client's case.
+//!
+//! A server that keeps failing is marked down and probed in the background (`health`).
 
+mod health;
 mod resolv_conf;
 mod select;
 mod tls;
@@ -17,13 +21,15 @@ mod tests;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use tokio::time::Instant;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use crate::config::{UpstreamConfig, UpstreamSpec};
+use health::{Change, Health};
 use select::Selector;
 use transport::Failure;
 
@@ -116,6 +122,48 @@ impl Outcome {
     }
 }
 
+/// Why an upstream answer was dropped: the `reason` label of
+/// `pathwise_upstream_dropped_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// Not an answer to the query sent: wrong source, ID or question, or garbage.
+    Mismatch,
+    /// The question's name in another case than the 0x20-mixed one sent.
+    Case,
+    /// The right ID and question over records cut short, padded, or larger than allowed.
+    Malformed,
+}
+
+impl DropReason {
+    /// Every reason, for registering metric label values.
+    pub const ALL: [DropReason; 3] = [Self::Mismatch, Self::Case, Self::Malformed];
+
+    /// The metric label value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Mismatch => "mismatch",
+            Self::Case => "case",
+            Self::Malformed => "malformed",
+        }
+    }
+}
+
+/// Answers dropped while forwarding one query, by [`DropReason::ALL`] index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Dropped(pub [u32; 3]);
+
+impl Dropped {
+    fn count(&mut self, reason: DropReason) {
+        let count = &mut self.0[reason as usize];
+        *count = count.saturating_add(1);
+    }
+
+    /// How many were dropped for `reason`.
+    pub fn of(&self, reason: DropReason) -> u32 {
+        self.0[reason as usize]
+    }
+}
+
 /// One attempt at one server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attempt {
@@ -135,6 +183,8 @@ pub struct Forwarded {
     pub result: Result<Vec<u8>, UpstreamError>,
     /// The attempts in the order they were made.
     pub attempts: Vec<Attempt>,
+    /// Answers dropped on the way.
+    pub dropped: Dropped,
 }
 
 /// The upstream servers and the state of talking to them; shared by `Arc`.
@@ -146,7 +196,23 @@ pub struct Upstreams {
     links: Vec<Link>,
     timeout: Duration,
     selector: Selector,
+    health: Health,
+    /// `upstream.randomize_case`.
+    randomize_case: bool,
+    /// Parallel to `servers`: whether each keeps the case of a 0x20 name ([`CASE_UNKNOWN`],
+    /// [`CASE_KEPT`], [`CASE_FOLDED`]).
+    case: Box<[AtomicU8]>,
 }
+
+/// Not known yet whether the server keeps the case of a name: 0x20 is used.
+const CASE_UNKNOWN: u8 = 0;
+/// The server answered in the mixed case it was asked in.
+const CASE_KEPT: u8 = 1;
+/// The server answered over TCP in another case: it is asked in the client's case from then on.
+const CASE_FOLDED: u8 = 2;
+
+/// How often the background prober looks for servers due for a probe.
+const PROBE_TICK: Duration = Duration::from_millis(250);
 
 impl std::fmt::Debug for Upstreams {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -189,10 +255,36 @@ impl Upstreams {
         Ok(Self {
             selector: Selector::new(config.strategy, servers.len()),
             labels: servers.iter().map(ToString::to_string).collect(),
+            health: Health::new(servers.len()),
+            case: servers
+                .iter()
+                .map(|_| AtomicU8::new(CASE_UNKNOWN))
+                .collect(),
             servers,
             links,
             timeout: config.timeout,
+            randomize_case: config.randomize_case,
         })
+    }
+
+    /// Starts the background prober of servers marked down, on the current tokio runtime (if
+    /// any). It ends when these `Upstreams` are dropped (a reload replaces them).
+    pub fn start_prober(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let upstreams = Arc::downgrade(self);
+        runtime.spawn(probe_loop(upstreams));
+    }
+
+    /// Whether `server` of [`servers`](Self::servers) is up (not marked down).
+    pub fn is_up(&self, server: usize) -> bool {
+        self.health.is_up(server)
+    }
+
+    /// Whether any server is up.
+    pub fn any_up(&self) -> bool {
+        self.health.any_up()
     }
 
     /// The servers in use, in configured order; [`Attempt::server`] indexes this.
@@ -217,9 +309,14 @@ impl Upstreams {
         let length = u16::try_from(query.len())
             .ok()
             .filter(|_| query.len() >= wire::HEADER_LEN);
+        let mut dropped = Dropped::default();
         let Some(length) = length else {
             let result = Err(UpstreamError::BadQuery(query.len()));
-            return Forwarded { result, attempts };
+            return Forwarded {
+                result,
+                attempts,
+                dropped,
+            };
         };
         // The TCP frame; UDP sends it without the length prefix. One buffer for all attempts.
         let mut frame = Vec::with_capacity(2 + query.len());
@@ -227,8 +324,11 @@ impl Upstreams {
         frame.extend_from_slice(query);
         let mut last_servfail = None;
         let mut answer = None;
-        for server in self.selector.order() {
-            match self.turn(server, &mut frame, &mut attempts).await {
+        for server in self.candidates() {
+            match self
+                .turn(server, query, &mut frame, &mut attempts, &mut dropped)
+                .await
+            {
                 Turn::Answer(bytes) => {
                     answer = Some(bytes);
                     break;
@@ -239,34 +339,82 @@ impl Upstreams {
         }
         self.selector
             .decay_untried(|server| attempts.iter().any(|a| a.server == server));
-        let result = answer.ok_or(UpstreamError::AllFailed { last_servfail });
-        Forwarded { result, attempts }
+        let result = match answer {
+            Some(mut answer) => {
+                wire::copy_question_case(query, &mut answer);
+                Ok(answer)
+            }
+            None => Err(UpstreamError::AllFailed { last_servfail }),
+        };
+        Forwarded {
+            result,
+            attempts,
+            dropped,
+        }
     }
 
-    /// One server's turn: one exchange, plus the TCP retry of a truncated UDP answer.
-    async fn turn(&self, server: usize, frame: &mut [u8], attempts: &mut Vec<Attempt>) -> Turn {
+    /// The servers this query tries, in strategy order: those not marked down; or, when every
+    /// one is down, only the first, once (so a query waits one `upstream.timeout` at most, and
+    /// a lone upstream that failed for a moment is not shut out until the next probe).
+    fn candidates(&self) -> Vec<usize> {
+        let mut order = self.selector.order();
+        if order.iter().any(|&server| self.health.is_up(server)) {
+            order.retain(|&server| self.health.is_up(server));
+        } else {
+            order.truncate(1);
+        }
+        order
+    }
+
+    /// One server's turn: one exchange, plus the TCP retry of a truncated UDP answer or of
+    /// one whose 0x20 case is wrong. `frame` holds the client's `query` (length-prefixed); its
+    /// ID and (over UDP) the case of its name are set here.
+    async fn turn(
+        &self,
+        server: usize,
+        query: &[u8],
+        frame: &mut [u8],
+        attempts: &mut Vec<Attempt>,
+        dropped: &mut Dropped,
+    ) -> Turn {
         let mut started = Instant::now();
         set_fresh_id(frame);
+        if let Some(message) = frame.get_mut(2..) {
+            wire::copy_question_case(query, message);
+        }
+        let mixed = self.randomize_case
+            && matches!(self.links[server], Link::Udp(_))
+            && self.case[server].load(Ordering::Relaxed) != CASE_FOLDED;
+        if mixed && let Some(message) = frame.get_mut(2..) {
+            wire::randomize_case(message, rand::random());
+        }
         let result = match &self.links[server] {
             Link::Udp(address) => {
-                let udp = transport::udp(*address, &frame[2..]);
-                match transport::until(started + self.timeout, udp).await {
+                let udp = transport::udp(*address, &frame[2..], mixed, dropped);
+                let mut result = transport::until(started + self.timeout, udp).await;
+                if let Err(Failure::CaseMismatch) = result {
+                    result = self
+                        .after_case_mismatch(server, *address, query, frame, started, dropped)
+                        .await;
+                }
+                match result {
+                    // The same server over TCP (RFC 7766 §5), as a new query.
                     Ok(answer) if wire::is_truncated(&answer) => {
                         self.record(server, Outcome::Truncated, started, attempts);
-                        // The same server over TCP (RFC 7766 §5), as a new query.
                         started = Instant::now();
                         set_fresh_id(frame);
-                        let tcp = transport::tcp(*address, frame);
+                        let tcp = transport::tcp(*address, frame, dropped);
                         transport::until(started + self.timeout, tcp).await
                     }
                     other => other,
                 }
             }
             Link::Tcp(address) => {
-                transport::until(started + self.timeout, transport::tcp(*address, frame)).await
+                let tcp = transport::tcp(*address, frame, dropped);
+                transport::until(started + self.timeout, tcp).await
             }
             Link::Tls(endpoint) => {
-                transport::until(started + self.timeout, endpoint.query(frame)).await
+                transport::until(started + self.timeout, endpoint.query(frame, dropped)).await
             }
         };
         let (outcome, turn) = match result {
@@ -277,9 +425,77 @@ impl Upstreams {
                 debug!(server = ?self.servers[server], %error, "upstream query failed");
                 (Outcome::Error, Turn::Failed)
             }
+            Err(Failure::CaseMismatch) => (Outcome::Error, Turn::Failed),
         };
         self.record(server, outcome, started, attempts);
         turn
+    }
+
+    /// After a 0x20 mismatch over UDP: the same query over TCP, which an off-path forger
+    /// cannot answer; its answer tells whether the server keeps the case (the UDP answer was
+    /// forged) or folds it (0x20 is then not used with it). A server without TCP is asked once
+    /// more over UDP in the client's case, and an answer to that also marks it as folding
+    /// (a forger would have had to guess a second fresh ID and port).
+    async fn after_case_mismatch(
+        &self,
+        server: usize,
+        address: SocketAddr,
+        query: &[u8],
+        frame: &mut [u8],
+        started: Instant,
+        dropped: &mut Dropped,
+    ) -> Result<Vec<u8>, Failure> {
+        set_fresh_id(frame);
+        let tcp = transport::tcp(address, frame, dropped);
+        match transport::until(started + self.timeout, tcp).await {
+            Ok(answer) => {
+                if wire::same_question_case(&frame[2..], &answer) {
+                    self.case[server].store(CASE_KEPT, Ordering::Relaxed);
+                } else {
+                    self.case_folded(server);
+                }
+                Ok(answer)
+            }
+            Err(_) => {
+                set_fresh_id(frame);
+                wire::copy_question_case(query, &mut frame[2..]);
+                let udp = transport::udp(address, &frame[2..], false, dropped);
+                let answer = transport::until(started + self.timeout, udp).await;
+                if answer.is_ok() {
+                    self.case_folded(server);
+                }
+                answer
+            }
+        }
+    }
+
+    /// Marks `server` as one that does not keep the case of names.
+    fn case_folded(&self, server: usize) {
+        let before = self.case[server].swap(CASE_FOLDED, Ordering::Relaxed);
+        if before != CASE_FOLDED {
+            info!(
+                server = %self.labels[server],
+                "upstream does not keep the case of names (DNS 0x20): asking it in the client's case"
+            );
+        }
+    }
+
+    /// Asks each server that is down and due a `. NS` question; any answer marks it up.
+    async fn probe_due(&self) {
+        for server in self.health.due_for_probe(Instant::now()) {
+            let mut frame = probe_frame();
+            let query = frame[2..].to_vec();
+            let mut attempts = Vec::new();
+            let mut dropped = Dropped::default();
+            let turn = self
+                .turn(server, &query, &mut frame, &mut attempts, &mut dropped)
+                .await;
+            debug!(
+                server = %self.labels[server],
+                answered = !matches!(turn, Turn::Failed),
+                "probed an upstream marked down"
+            );
+        }
     }
 
     /// Notes an attempt, and its response time for `fastest`: a failure counts as a full
@@ -297,12 +513,45 @@ impl Upstreams {
             Outcome::Timeout | Outcome::Error | Outcome::Servfail => self.timeout,
         };
         self.selector.record(server, sample);
+        let change = match outcome {
+            // An answer of any kind, SERVFAIL included, shows the server is there.
+            Outcome::Ok | Outcome::Truncated | Outcome::Servfail => self.health.answered(server),
+            Outcome::Timeout | Outcome::Error => self.health.failed(server, Instant::now()),
+        };
+        match change {
+            Change::Down => warn!(
+                server = %self.labels[server],
+                failures = health::DOWN_AFTER,
+                "upstream marked down after failing in a row; probing it in the background"
+            ),
+            Change::Up => info!(server = %self.labels[server], "upstream is up again"),
+            Change::None => {}
+        }
         attempts.push(Attempt {
             server,
             outcome,
             elapsed,
         });
     }
+}
+
+/// Probes servers marked down until the `Upstreams` are gone.
+async fn probe_loop(upstreams: Weak<Upstreams>) {
+    loop {
+        tokio::time::sleep(PROBE_TICK).await;
+        let Some(upstreams) = upstreams.upgrade() else {
+            return;
+        };
+        upstreams.probe_due().await;
+    }
+}
+
+/// A length-prefixed `. NS` query with RD set: every resolver answers it, from cache.
+fn probe_frame() -> Vec<u8> {
+    let mut frame = vec![0, 17];
+    frame.extend_from_slice(&[0, 0, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    frame.extend_from_slice(&[0, 0, 2, 0, 1]);
+    frame
 }
 
 /// A fresh random ID for the next attempt (RFC 5452 §9.2); `frame` is length-prefixed.

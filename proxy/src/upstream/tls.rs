@@ -15,6 +15,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore, crypto};
 use tracing::debug;
 
+use super::Dropped;
 use super::UpstreamError;
 use super::transport::{self, Failure};
 
@@ -107,9 +108,13 @@ impl Endpoint {
     /// A pooled connection that fails (the server closed it while idle) is retried once on a
     /// fresh one; a connection goes back to the pool only after a complete exchange, so a
     /// late answer can never be read as the next query's.
-    pub(super) async fn query(&self, frame: &[u8]) -> Result<Vec<u8>, Failure> {
+    pub(super) async fn query(
+        &self,
+        frame: &[u8],
+        dropped: &mut Dropped,
+    ) -> Result<Vec<u8>, Failure> {
         if let Some(mut stream) = self.take_idle() {
-            match transport::exchange(&mut stream, frame).await {
+            match transport::exchange(&mut stream, frame, dropped).await {
                 Ok(answer) => {
                     self.put_idle(stream);
                     return Ok(answer);
@@ -126,7 +131,7 @@ impl Endpoint {
         let tcp = TcpStream::connect(self.address).await?;
         tcp.set_nodelay(true)?;
         let mut stream = self.connector.connect(self.name.clone(), tcp).await?;
-        let answer = transport::exchange(&mut stream, frame).await?;
+        let answer = transport::exchange(&mut stream, frame, dropped).await?;
         self.put_idle(stream);
         Ok(answer)
     }

@@ -9,7 +9,7 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, timeout_at};
 use tracing::trace;
 
-use super::wire;
+use super::{DropReason, Dropped, wire};
 
 /// The UDP payload size every DNS client accepts (RFC 1035 §2.3.4), used when the query has
 /// no OPT record or advertises less.
@@ -22,6 +22,9 @@ pub(super) enum Failure {
     Timeout,
     /// The network said no: refused, reset, closed early, or an unusable answer.
     Error(io::Error),
+    /// A UDP answer that matches the query but for the case of its mixed-case (0x20) name:
+    /// forged, or from a server that does not keep the case. Asked again over TCP.
+    CaseMismatch,
 }
 
 impl From<io::Error> for Failure {
@@ -44,8 +47,15 @@ where
 ///
 /// A fresh socket bound to port 0 per query gives a kernel-chosen random source port (RFC
 /// 5452 §9.2). Datagrams that do not answer this query (wrong source, ID or question,
-/// garbage) are ignored and the wait goes on: a spoofer must not be able to end it.
-pub(super) async fn udp(server: SocketAddr, query: &[u8]) -> Result<Vec<u8>, Failure> {
+/// garbage) are ignored, counted in `dropped`, and the wait goes on: a spoofer must not be
+/// able to end it. With `exact_case` (the query's name is 0x20-mixed), an answer whose name
+/// differs only in case ends the exchange with [`Failure::CaseMismatch`].
+pub(super) async fn udp(
+    server: SocketAddr,
+    query: &[u8],
+    exact_case: bool,
+    dropped: &mut Dropped,
+) -> Result<Vec<u8>, Failure> {
     let local: SocketAddr = match server {
         SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
         SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
@@ -63,10 +73,18 @@ pub(super) async fn udp(server: SocketAddr, query: &[u8]) -> Result<Vec<u8>, Fai
     let mut buffer = vec![0; limit + 1];
     loop {
         let (len, from) = socket.recv_from(&mut buffer).await?;
+        // The socket is connected, so the kernel already drops datagrams from elsewhere (as
+        // unbound's udp-connect does); this check only guards against that changing.
         let from_server = from.ip() == server.ip() && from.port() == server.port();
         if !from_server || !wire::answers(query, &buffer[..len]) {
             trace!(%server, %from, len, "ignored a datagram that does not answer the query");
+            dropped.count(DropReason::Mismatch);
             continue;
+        }
+        if exact_case && !wire::same_question_case(query, &buffer[..len]) {
+            trace!(%server, len, "an answer in another case than the 0x20 question");
+            dropped.count(DropReason::Case);
+            return Err(Failure::CaseMismatch);
         }
         if len > limit {
             let message = "answer larger than the UDP payload size the query advertised";
@@ -76,6 +94,7 @@ pub(super) async fn udp(server: SocketAddr, query: &[u8]) -> Result<Vec<u8>, Fai
         // so a forger who guessed ID and port cannot end the exchange early.
         if !wire::is_complete(&buffer[..len]) {
             trace!(%server, len, "ignored an answer whose records are cut or padded");
+            dropped.count(DropReason::Malformed);
             continue;
         }
         buffer.truncate(len);
@@ -84,15 +103,23 @@ pub(super) async fn udp(server: SocketAddr, query: &[u8]) -> Result<Vec<u8>, Fai
 }
 
 /// Opens a TCP connection and makes one exchange on it (`frame` is length-prefixed).
-pub(super) async fn tcp(server: SocketAddr, frame: &[u8]) -> Result<Vec<u8>, Failure> {
+pub(super) async fn tcp(
+    server: SocketAddr,
+    frame: &[u8],
+    dropped: &mut Dropped,
+) -> Result<Vec<u8>, Failure> {
     let mut stream = TcpStream::connect(server).await?;
     stream.set_nodelay(true)?;
-    exchange(&mut stream, frame).await
+    exchange(&mut stream, frame, dropped).await
 }
 
 /// Writes a length-prefixed query and reads length-prefixed messages until one answers it
-/// (RFC 7766 §8). Non-matching messages are skipped like stray datagrams.
-pub(super) async fn exchange<S>(stream: &mut S, frame: &[u8]) -> Result<Vec<u8>, Failure>
+/// (RFC 7766 §8). Non-matching messages are skipped like stray datagrams, and counted.
+pub(super) async fn exchange<S>(
+    stream: &mut S,
+    frame: &[u8],
+    dropped: &mut Dropped,
+) -> Result<Vec<u8>, Failure>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -103,7 +130,11 @@ where
         let len = stream.read_u16().await?;
         let mut answer = vec![0; usize::from(len)];
         stream.read_exact(&mut answer).await?;
-        if wire::answers(query, &answer) && wire::is_complete(&answer) {
+        if !wire::answers(query, &answer) {
+            dropped.count(DropReason::Mismatch);
+        } else if !wire::is_complete(&answer) {
+            dropped.count(DropReason::Malformed);
+        } else {
             return Ok(answer);
         }
         trace!(

@@ -77,6 +77,73 @@ pub(super) fn is_complete(message: &[u8]) -> bool {
     pos == message.len()
 }
 
+/// Sets the case of each ASCII letter of the first question's name from one bit of `bits`
+/// (DNS 0x20, draft-vixie-dnsext-dns0x20): bit set, upper case. Names longer than 64 letters
+/// reuse the bits. Does nothing to a message without a readable question.
+pub(super) fn randomize_case(message: &mut [u8], bits: u64) {
+    let Some(range) = question_name(message) else {
+        return;
+    };
+    let mut letter = 0u32;
+    let mut pos = range.start;
+    while pos < range.end {
+        let len = usize::from(message[pos]);
+        for byte in &mut message[pos + 1..pos + 1 + len] {
+            if byte.is_ascii_alphabetic() {
+                let upper = bits.rotate_right(letter) & 1 == 1;
+                *byte = if upper {
+                    byte.to_ascii_uppercase()
+                } else {
+                    byte.to_ascii_lowercase()
+                };
+                letter += 1;
+            }
+        }
+        pos += 1 + len;
+    }
+}
+
+/// Whether the first question names of `a` and `b` are equal byte for byte (case included).
+pub(super) fn same_question_case(a: &[u8], b: &[u8]) -> bool {
+    match (question_name(a), question_name(b)) {
+        (Some(range_a), Some(range_b)) => a[range_a] == b[range_b],
+        _ => false,
+    }
+}
+
+/// Writes the first question name of `from` over that of `to` when they are the same name in
+/// any case (and so the same length): the answer then shows the case the client asked in,
+/// also in its records that point at the question (RFC 1035 §4.1.4 compression).
+pub(super) fn copy_question_case(from: &[u8], to: &mut [u8]) {
+    let (Some(range_from), Some(range_to)) = (question_name(from), question_name(to)) else {
+        return;
+    };
+    let (name_from, name_to) = (&from[range_from], &mut to[range_to]);
+    if name_from.eq_ignore_ascii_case(name_to) {
+        name_to.copy_from_slice(name_from);
+    }
+}
+
+/// The bytes of the first question's name, when it is written out (no compression pointer:
+/// the first name of a message has nothing before it to point at).
+fn question_name(message: &[u8]) -> Option<std::ops::Range<usize>> {
+    if qdcount(message)? == 0 {
+        return None;
+    }
+    let mut pos = HEADER_LEN;
+    loop {
+        let len = *message.get(pos)?;
+        match len {
+            0 => return Some(HEADER_LEN..pos + 1),
+            1..=63 => {
+                pos += 1 + usize::from(len);
+                message.get(pos)?;
+            }
+            _ => return None,
+        }
+    }
+}
+
 /// Whether two messages carry the same question section.
 pub(super) fn same_question(a: &[u8], b: &[u8]) -> bool {
     let (Some(count), Some(count_b)) = (qdcount(a), qdcount(b)) else {

@@ -56,12 +56,18 @@ fn every_key_is_read() {
         allow = ["192.0.2.0/24", "2001:db8::7"]
         tcp_idle_timeout = "3s"
         max_tcp_connections = 9
+        max_tcp_per_client = 3
+        tcp_read_timeout = "1s"
+        client_rate = 100
+        client_burst = 20
         [upstream]
         servers = ["198.51.100.1", "tcp://198.51.100.2:54", "tls://198.51.100.3#dns.example"]
         strategy = "round-robin"
         timeout = "500ms"
         resolv_conf = "/run/resolv.conf"
         tls_ca_file = "/etc/ca.pem"
+        max_outstanding = 10
+        randomize_case = false
         [cache]
         max_entries = 0
         min_ttl = "5s"
@@ -114,6 +120,15 @@ fn every_key_is_read() {
         config.listen.max_tcp_connections,
         d.listen.max_tcp_connections
     );
+    assert_ne!(
+        config.listen.max_tcp_per_client,
+        d.listen.max_tcp_per_client
+    );
+    assert_ne!(config.listen.tcp_read_timeout, d.listen.tcp_read_timeout);
+    assert_ne!(config.listen.client_rate, d.listen.client_rate);
+    assert_ne!(config.listen.client_burst, d.listen.client_burst);
+    assert_ne!(config.upstream.max_outstanding, d.upstream.max_outstanding);
+    assert_ne!(config.upstream.randomize_case, d.upstream.randomize_case);
     assert_ne!(config.upstream.servers, d.upstream.servers);
     assert_ne!(config.upstream.strategy, d.upstream.strategy);
     assert_ne!(config.upstream.timeout, d.upstream.timeout);

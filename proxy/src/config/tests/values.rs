@@ -52,6 +52,7 @@ fn bad_enum_values_name_the_accepted_ones() {
 fn every_duration_key_names_a_bad_duration() {
     let keys = [
         ("listen", "tcp_idle_timeout"),
+        ("listen", "tcp_read_timeout"),
         ("upstream", "timeout"),
         ("cache", "min_ttl"),
         ("cache", "max_ttl"),
@@ -329,6 +330,22 @@ fn bad_booleans_and_numbers_are_named() {
         (
             "[listen]\nmax_tcp_connections = 0",
             "listen.max_tcp_connections: 0 is not a whole number of at least 1",
+        ),
+        (
+            "[listen]\nclient_rate = 2000000",
+            "listen.client_rate: 2000000 is more than 1000000 (0 means no limit)",
+        ),
+        (
+            "[listen]\nclient_burst = -3",
+            "listen.client_burst: -3 is not a whole number of at least 0",
+        ),
+        (
+            "[upstream]\nmax_outstanding = 0",
+            "upstream.max_outstanding: 0 is not a whole number of at least 1",
+        ),
+        (
+            "[upstream]\nrandomize_case = \"yes\"",
+            "upstream.randomize_case: \"yes\" is not true or false",
         ),
         (
             "[[policy.order_table]]\nprefix = \"::/0\"\nprecedence = 256\nlabel = 1",

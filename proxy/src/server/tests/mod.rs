@@ -11,6 +11,7 @@ mod changes;
 mod explicit;
 mod forwarding;
 mod ladder;
+mod limits;
 mod shaping;
 mod transport;
 mod zone;
@@ -78,10 +79,7 @@ impl Harness {
         config.upstream.timeout = TIMEOUT;
         config.metrics.listen = None;
         configure(&mut config);
-        let limits = tcp::TcpLimits {
-            idle_timeout: config.listen.tcp_idle_timeout,
-            max_connections: config.listen.max_tcp_connections,
-        };
+        let limits = tcp::TcpLimits::of(&config.listen);
         let listeners = bind(&config.listen.addresses).await.expect("bind");
         let settings = Settings::new(config).expect("settings");
         let (paths, paths_rx) = watch::channel(teredo_ipv4());

@@ -3,6 +3,7 @@
 //! hundred milliseconds.
 
 mod forwarding;
+mod hardening;
 mod resolv;
 mod strategy;
 mod tls;
@@ -29,6 +30,8 @@ fn config(servers: Vec<UpstreamSpec>) -> UpstreamConfig {
         timeout: TIMEOUT,
         resolv_conf: PathBuf::from("/nonexistent/pathwise-test/resolv.conf"),
         tls_ca_file: None,
+        max_outstanding: 4096,
+        randomize_case: true,
     }
 }
 

@@ -6,7 +6,8 @@ use hickory_proto::rr::{Name, RecordType};
 
 use super::query;
 use crate::upstream::wire::{
-    answers, edns_udp_size, id, is_servfail, is_truncated, same_question, set_id,
+    answers, copy_question_case, edns_udp_size, id, is_servfail, is_truncated, randomize_case,
+    same_question, same_question_case, set_id,
 };
 
 /// `query` turned into a response (QR set), same ID and question.
@@ -119,4 +120,52 @@ fn garbage_never_panics() {
         let _ = edns_udp_size(&bytes);
         let _ = (is_truncated(&bytes), is_servfail(&bytes), id(&bytes));
     }
+}
+
+#[test]
+fn case_is_randomized_per_letter_and_restored() {
+    let sent = query("www-1.Example.", RecordType::A);
+    let mut upper = sent.clone();
+    randomize_case(&mut upper, u64::MAX);
+    assert_eq!(&upper[12..27], b"\x05WWW-1\x07EXAMPLE\x00");
+    let mut mixed = sent.clone();
+    randomize_case(&mut mixed, 0b101);
+    assert_eq!(
+        &mixed[12..27],
+        b"\x05WwW-1\x07example\x00",
+        "digits and dashes keep no bit"
+    );
+    assert!(
+        answers(&sent, &as_response(&mixed)),
+        "0x20 is still the same question"
+    );
+    assert!(!same_question_case(&sent, &mixed));
+    assert!(same_question_case(&mixed, &as_response(&mixed)));
+
+    let mut answer = as_response(&mixed);
+    copy_question_case(&sent, &mut answer);
+    assert!(
+        same_question_case(&sent, &answer),
+        "the client's case is back"
+    );
+    let mut other = as_response(&query("www-2.example.", RecordType::A));
+    let before = other.clone();
+    copy_question_case(&sent, &mut other);
+    assert_eq!(other, before, "another name is left alone");
+}
+
+#[test]
+fn case_helpers_survive_garbage() {
+    for len in 0..40 {
+        let mut bytes: Vec<u8> = (0..len).map(|i| (i * 37 % 256) as u8).collect();
+        randomize_case(&mut bytes, 0x5555);
+        let mut copy = bytes.clone();
+        copy_question_case(&bytes, &mut copy);
+        let _ = same_question_case(&bytes, &copy);
+    }
+    let mut pointer = query("a.example.", RecordType::A);
+    pointer[12] = 0xc0;
+    let before = pointer.clone();
+    randomize_case(&mut pointer, u64::MAX);
+    assert_eq!(pointer, before, "a compressed first name is not touched");
 }
