@@ -116,6 +116,9 @@ pub struct UpstreamConfig {
     /// `upstream.randomize_case`: mix the case of the question sent upstream and accept only
     /// an answer in the same case (DNS 0x20); true.
     pub randomize_case: bool,
+    /// `upstream.cookies`: send DNS cookies (RFC 7873) in queries that carry an OPT record,
+    /// and check the client cookie of answers; true.
+    pub cookies: bool,
 }
 
 /// `[cache]`.
@@ -275,6 +278,7 @@ impl Default for Config {
                 tls_ca_file: None,
                 max_outstanding: 4096,
                 randomize_case: true,
+                cookies: true,
             },
             cache: CacheConfig {
                 max_entries: 10_000,

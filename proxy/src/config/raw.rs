@@ -78,6 +78,8 @@ pub struct RawUpstream {
     pub max_outstanding: Option<Scalar>,
     /// A boolean.
     pub randomize_case: Option<Scalar>,
+    /// A boolean.
+    pub cookies: Option<Scalar>,
 }
 
 /// `[cache]`

@@ -40,6 +40,7 @@ impl Config {
         }
         out.key("max_outstanding", upstream.max_outstanding);
         out.key("randomize_case", upstream.randomize_case);
+        out.key("cookies", upstream.cookies);
 
         let cache = &self.cache;
         out.table("cache");

@@ -124,6 +124,7 @@ fn upstream(raw: RawUpstream, defaults: UpstreamConfig) -> Result<UpstreamConfig
             raw.randomize_case,
             defaults.randomize_case,
         )?,
+        cookies: boolean("upstream.cookies", raw.cookies, defaults.cookies)?,
     })
 }
 

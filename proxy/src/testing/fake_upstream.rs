@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use hickory_proto::op::{Edns, Message, Query, ResponseCode};
+use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use hickory_proto::rr::rdata::{A, AAAA};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -74,6 +75,11 @@ pub(crate) enum Action {
     /// An answer with [`SPOOFED`], the right ID, and the question in lower case: a forger who
     /// guessed ID and port but not the 0x20 case.
     WrongCase,
+    /// NOERROR with these records and a DNS cookie: the query's client cookie and this server
+    /// cookie (RFC 7873).
+    Cookie(Vec<u8>, Vec<Record>),
+    /// An answer with [`SPOOFED`] whose cookie has another client cookie.
+    WrongCookie,
 }
 
 /// What a script is: the query and how it came in, to the actions to take.
@@ -392,9 +398,40 @@ fn encode(action: &Action, query: &Message) -> Option<Vec<u8>> {
         Action::WrongSource => reply(query, spoofed(), ResponseCode::NoError),
         Action::Folded(records) => lower_case(reply(query, records.clone(), ResponseCode::NoError)),
         Action::WrongCase => lower_case(reply(query, spoofed(), ResponseCode::NoError)),
+        Action::Cookie(server, records) => {
+            let mut cookie = client_cookie(query);
+            cookie.extend_from_slice(server);
+            with_cookie(reply(query, records.clone(), ResponseCode::NoError), cookie)
+        }
+        Action::WrongCookie => {
+            let mut cookie: Vec<u8> = client_cookie(query).iter().map(|b| !b).collect();
+            cookie.extend_from_slice(&[0x5a; 8]);
+            with_cookie(reply(query, spoofed(), ResponseCode::NoError), cookie)
+        }
         Action::Delay(_) | Action::Silent | Action::Close => return None,
     };
     Some(message.to_vec().expect("an encodable reply"))
+}
+
+/// The client cookie of a query (eight zero bytes if it has none).
+fn client_cookie(query: &Message) -> Vec<u8> {
+    let option = query
+        .edns
+        .as_ref()
+        .and_then(|edns| edns.options().get(EdnsCode::Cookie).cloned());
+    match option {
+        Some(EdnsOption::Unknown(_, data)) if data.len() >= 8 => data[..8].to_vec(),
+        _ => vec![0; 8],
+    }
+}
+
+/// `message` with a COOKIE option (and an OPT record if it had none).
+fn with_cookie(mut message: Message, cookie: Vec<u8>) -> Message {
+    let mut edns = message.edns.take().unwrap_or_default();
+    edns.options_mut()
+        .insert(EdnsOption::Unknown(u16::from(EdnsCode::Cookie), cookie));
+    message.set_edns(edns);
+    message
 }
 
 /// `message` with its question names in lower case.

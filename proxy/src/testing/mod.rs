@@ -34,3 +34,28 @@ impl Drop for TempFile {
         let _ = std::fs::remove_file(&self.path);
     }
 }
+
+/// A query as the tests compare it across pathwise: re-encoded without its DNS cookie
+/// (pathwise puts its own in, RFC 7873) and in lower case (pathwise mixes the case of the
+/// name it sends, DNS 0x20), so that what remains must be the client's byte for byte.
+pub(crate) fn comparable(bytes: &[u8]) -> Vec<u8> {
+    let mut message = hickory_proto::op::Message::from_vec(bytes).expect("a DNS message");
+    if let Some(edns) = message.edns.as_mut() {
+        edns.options_mut()
+            .remove(hickory_proto::rr::rdata::opt::EdnsCode::Cookie);
+    }
+    message.to_vec().expect("encodable").to_ascii_lowercase()
+}
+
+/// The DNS cookie option of a query, if it has one.
+pub(crate) fn cookie_of(bytes: &[u8]) -> Option<Vec<u8>> {
+    let message = hickory_proto::op::Message::from_vec(bytes).expect("a DNS message");
+    let edns = message.edns?;
+    match edns
+        .options()
+        .get(hickory_proto::rr::rdata::opt::EdnsCode::Cookie)?
+    {
+        hickory_proto::rr::rdata::opt::EdnsOption::Unknown(_, data) => Some(data.clone()),
+        _ => None,
+    }
+}

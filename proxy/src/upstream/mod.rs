@@ -22,7 +22,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -31,7 +31,7 @@ use tracing::{debug, info, warn};
 use crate::config::{UpstreamConfig, UpstreamSpec};
 use health::{Change, Health};
 use select::Selector;
-use transport::Failure;
+use transport::{Expect, Failure};
 
 pub use resolv_conf::nameservers_from_resolv_conf;
 
@@ -132,11 +132,14 @@ pub enum DropReason {
     Case,
     /// The right ID and question over records cut short, padded, or larger than allowed.
     Malformed,
+    /// Another client cookie than the one sent, or none from a server that sent one before
+    /// (RFC 7873).
+    Cookie,
 }
 
 impl DropReason {
     /// Every reason, for registering metric label values.
-    pub const ALL: [DropReason; 3] = [Self::Mismatch, Self::Case, Self::Malformed];
+    pub const ALL: [DropReason; 4] = [Self::Mismatch, Self::Case, Self::Malformed, Self::Cookie];
 
     /// The metric label value.
     pub const fn as_str(self) -> &'static str {
@@ -144,13 +147,14 @@ impl DropReason {
             Self::Mismatch => "mismatch",
             Self::Case => "case",
             Self::Malformed => "malformed",
+            Self::Cookie => "cookie",
         }
     }
 }
 
 /// Answers dropped while forwarding one query, by [`DropReason::ALL`] index.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Dropped(pub [u32; 3]);
+pub struct Dropped(pub [u32; 4]);
 
 impl Dropped {
     fn count(&mut self, reason: DropReason) {
@@ -202,6 +206,10 @@ pub struct Upstreams {
     /// Parallel to `servers`: whether each keeps the case of a 0x20 name ([`CASE_UNKNOWN`],
     /// [`CASE_KEPT`], [`CASE_FOLDED`]).
     case: Box<[AtomicU8]>,
+    /// `upstream.cookies`.
+    cookies: bool,
+    /// Parallel to `servers`: the cookies of each.
+    cookie_state: Box<[Mutex<Cookies>]>,
 }
 
 /// Not known yet whether the server keeps the case of a name: 0x20 is used.
@@ -252,6 +260,15 @@ impl Upstreams {
             config.servers.clone()
         };
         let links = links(&servers, config.tls_ca_file.as_deref())?;
+        let cookie_state = servers
+            .iter()
+            .map(|_| {
+                Mutex::new(Cookies {
+                    client: rand::random(),
+                    server: Vec::new(),
+                })
+            })
+            .collect();
         Ok(Self {
             selector: Selector::new(config.strategy, servers.len()),
             labels: servers.iter().map(ToString::to_string).collect(),
@@ -264,6 +281,8 @@ impl Upstreams {
             links,
             timeout: config.timeout,
             randomize_case: config.randomize_case,
+            cookies: config.cookies,
+            cookie_state,
         })
     }
 
@@ -306,29 +325,19 @@ impl Upstreams {
     /// is not SERVFAIL, trying the servers in strategy order, each for `upstream.timeout`.
     pub async fn query(&self, query: &[u8]) -> Forwarded {
         let mut attempts = Vec::with_capacity(self.servers.len() + 1);
-        let length = u16::try_from(query.len())
-            .ok()
-            .filter(|_| query.len() >= wire::HEADER_LEN);
         let mut dropped = Dropped::default();
-        let Some(length) = length else {
+        if query.len() < wire::HEADER_LEN || query.len() > usize::from(u16::MAX) {
             let result = Err(UpstreamError::BadQuery(query.len()));
             return Forwarded {
                 result,
                 attempts,
                 dropped,
             };
-        };
-        // The TCP frame; UDP sends it without the length prefix. One buffer for all attempts.
-        let mut frame = Vec::with_capacity(2 + query.len());
-        frame.extend_from_slice(&length.to_be_bytes());
-        frame.extend_from_slice(query);
+        }
         let mut last_servfail = None;
         let mut answer = None;
         for server in self.candidates() {
-            match self
-                .turn(server, query, &mut frame, &mut attempts, &mut dropped)
-                .await
-            {
+            match self.turn(server, query, &mut attempts, &mut dropped).await {
                 Turn::Answer(bytes) => {
                     answer = Some(bytes);
                     break;
@@ -366,55 +375,61 @@ impl Upstreams {
         order
     }
 
-    /// One server's turn: one exchange, plus the TCP retry of a truncated UDP answer or of
-    /// one whose 0x20 case is wrong. `frame` holds the client's `query` (length-prefixed); its
-    /// ID and (over UDP) the case of its name are set here.
+    /// One server's turn: one exchange, plus a TCP retry of a truncated UDP answer and of a
+    /// suspect one (wrong 0x20 case, missing cookie, BADCOOKIE).
     async fn turn(
         &self,
         server: usize,
         query: &[u8],
-        frame: &mut [u8],
         attempts: &mut Vec<Attempt>,
         dropped: &mut Dropped,
     ) -> Turn {
         let mut started = Instant::now();
-        set_fresh_id(frame);
-        if let Some(message) = frame.get_mut(2..) {
-            wire::copy_question_case(query, message);
-        }
-        let mixed = self.randomize_case
-            && matches!(self.links[server], Link::Udp(_))
-            && self.case[server].load(Ordering::Relaxed) != CASE_FOLDED;
-        if mixed && let Some(message) = frame.get_mut(2..) {
-            wire::randomize_case(message, rand::random());
-        }
+        let (mut frame, expect) = self.frame(server, query);
         let result = match &self.links[server] {
             Link::Udp(address) => {
-                let udp = transport::udp(*address, &frame[2..], mixed, dropped);
+                let udp = transport::udp(*address, &frame[2..], expect, dropped);
                 let mut result = transport::until(started + self.timeout, udp).await;
-                if let Err(Failure::CaseMismatch) = result {
-                    result = self
-                        .after_case_mismatch(server, *address, query, frame, started, dropped)
-                        .await;
+                if let Ok(answer) = &result {
+                    self.learn_cookie(server, expect, answer);
+                    if wire::is_badcookie(answer) {
+                        // The server sent a fresh cookie; TCP needs none (RFC 7873 §5.3).
+                        result = Err(Failure::Suspect(DropReason::Cookie));
+                    }
+                }
+                if let Err(Failure::Suspect(reason)) = result {
+                    let retry = Retry {
+                        server,
+                        address: *address,
+                        query,
+                        expect,
+                        reason,
+                        started,
+                    };
+                    result = self.after_suspect(retry, &mut frame, dropped).await;
                 }
                 match result {
                     // The same server over TCP (RFC 7766 §5), as a new query.
                     Ok(answer) if wire::is_truncated(&answer) => {
                         self.record(server, Outcome::Truncated, started, attempts);
                         started = Instant::now();
-                        set_fresh_id(frame);
-                        let tcp = transport::tcp(*address, frame, dropped);
+                        set_fresh_id(&mut frame);
+                        let tcp = transport::tcp(*address, &frame, dropped);
                         transport::until(started + self.timeout, tcp).await
                     }
                     other => other,
                 }
             }
             Link::Tcp(address) => {
-                let tcp = transport::tcp(*address, frame, dropped);
-                transport::until(started + self.timeout, tcp).await
+                let tcp = transport::tcp(*address, &frame, dropped);
+                let result = transport::until(started + self.timeout, tcp).await;
+                if let Ok(answer) = &result {
+                    self.learn_cookie(server, expect, answer);
+                }
+                result
             }
             Link::Tls(endpoint) => {
-                transport::until(started + self.timeout, endpoint.query(frame, dropped)).await
+                transport::until(started + self.timeout, endpoint.query(&frame, dropped)).await
             }
         };
         let (outcome, turn) = match result {
@@ -425,46 +440,116 @@ impl Upstreams {
                 debug!(server = ?self.servers[server], %error, "upstream query failed");
                 (Outcome::Error, Turn::Failed)
             }
-            Err(Failure::CaseMismatch) => (Outcome::Error, Turn::Failed),
+            Err(Failure::Suspect(_)) => (Outcome::Error, Turn::Failed),
         };
         self.record(server, outcome, started, attempts);
         turn
     }
 
-    /// After a 0x20 mismatch over UDP: the same query over TCP, which an off-path forger
-    /// cannot answer; its answer tells whether the server keeps the case (the UDP answer was
-    /// forged) or folds it (0x20 is then not used with it). A server without TCP is asked once
-    /// more over UDP in the client's case, and an answer to that also marks it as folding
-    /// (a forger would have had to guess a second fresh ID and port).
-    async fn after_case_mismatch(
+    /// The client's `query` as it goes to `server`, length-prefixed: a fresh random ID, over
+    /// UDP the name's letters in a random case (0x20) unless the server folds case, and, when
+    /// the query has an OPT record and the server is not reached over TLS, pathwise's cookie
+    /// in place of the client's; and what the answer must show.
+    fn frame(&self, server: usize, query: &[u8]) -> (Vec<u8>, Expect) {
+        let mut expect = Expect::default();
+        let mut message = None;
+        if self.cookies && !matches!(self.links[server], Link::Tls(_)) {
+            let cookies = lock(&self.cookie_state[server]);
+            let mut cookie = cookies.client.to_vec();
+            cookie.extend_from_slice(&cookies.server);
+            if let Some(with) = wire::with_cookie(query, &cookie) {
+                message = Some(with);
+                expect.client_cookie = Some(cookies.client);
+                expect.require_cookie = !cookies.server.is_empty();
+            }
+        }
+        let message = message.unwrap_or_else(|| query.to_vec());
+        let length = u16::try_from(message.len()).unwrap_or(u16::MAX);
+        let mut frame = Vec::with_capacity(2 + message.len());
+        frame.extend_from_slice(&length.to_be_bytes());
+        frame.extend_from_slice(&message);
+        set_fresh_id(&mut frame);
+        expect.exact_case = self.randomize_case
+            && matches!(self.links[server], Link::Udp(_))
+            && self.case[server].load(Ordering::Relaxed) != CASE_FOLDED;
+        if expect.exact_case {
+            wire::randomize_case(&mut frame[2..], rand::random());
+        }
+        (frame, expect)
+    }
+
+    /// Keeps the server cookie of an answer that carries pathwise's client cookie (RFC 7873
+    /// §5.3), for the next query to that server.
+    fn learn_cookie(&self, server: usize, expect: Expect, answer: &[u8]) {
+        let Some(client) = expect.client_cookie else {
+            return;
+        };
+        let Some(cookie) = wire::cookie(answer) else {
+            return;
+        };
+        // A server cookie is 8 to 32 bytes after the 8 of the client cookie.
+        if cookie.starts_with(&client) && (16..=40).contains(&cookie.len()) {
+            let mut cookies = lock(&self.cookie_state[server]);
+            cookies.server.clear();
+            cookies.server.extend_from_slice(&cookie[8..]);
+        }
+    }
+
+    /// After a suspect UDP answer: the same query over TCP, which an off-path forger cannot
+    /// answer. Its answer tells whether the server keeps the case of a 0x20 name (the UDP
+    /// answer was forged) or folds it (0x20 is then not used with it), and whether it still
+    /// sends cookies. A server without TCP is asked once more over UDP in the client's case
+    /// and without requiring a cookie; an answer to that marks it as folding case, or as no
+    /// longer sending cookies (a forger would have had to guess a second fresh ID and port).
+    async fn after_suspect(
         &self,
-        server: usize,
-        address: SocketAddr,
-        query: &[u8],
+        retry: Retry<'_>,
         frame: &mut [u8],
-        started: Instant,
         dropped: &mut Dropped,
     ) -> Result<Vec<u8>, Failure> {
+        let Retry {
+            server,
+            address,
+            query,
+            expect,
+            reason,
+            started,
+        } = retry;
         set_fresh_id(frame);
         let tcp = transport::tcp(address, frame, dropped);
         match transport::until(started + self.timeout, tcp).await {
             Ok(answer) => {
-                if wire::same_question_case(&frame[2..], &answer) {
-                    self.case[server].store(CASE_KEPT, Ordering::Relaxed);
-                } else {
-                    self.case_folded(server);
+                if expect.exact_case {
+                    if wire::same_question_case(&frame[2..], &answer) {
+                        self.case[server].store(CASE_KEPT, Ordering::Relaxed);
+                    } else {
+                        self.case_folded(server);
+                    }
                 }
+                if reason == DropReason::Cookie && wire::cookie(&answer).is_none() {
+                    lock(&self.cookie_state[server]).server.clear();
+                }
+                self.learn_cookie(server, expect, &answer);
                 Ok(answer)
             }
             Err(_) => {
                 set_fresh_id(frame);
                 wire::copy_question_case(query, &mut frame[2..]);
-                let udp = transport::udp(address, &frame[2..], false, dropped);
-                let answer = transport::until(started + self.timeout, udp).await;
-                if answer.is_ok() {
-                    self.case_folded(server);
+                let relaxed = Expect {
+                    exact_case: false,
+                    require_cookie: false,
+                    ..expect
+                };
+                let udp = transport::udp(address, &frame[2..], relaxed, dropped);
+                let answer = transport::until(started + self.timeout, udp).await?;
+                match reason {
+                    DropReason::Case => self.case_folded(server),
+                    _ if wire::cookie(&answer).is_none() => {
+                        lock(&self.cookie_state[server]).server.clear();
+                    }
+                    _ => self.learn_cookie(server, expect, &answer),
                 }
-                answer
+                Ok(answer)
             }
         }
     }
@@ -483,13 +568,9 @@ impl Upstreams {
     /// Asks each server that is down and due a `. NS` question; any answer marks it up.
     async fn probe_due(&self) {
         for server in self.health.due_for_probe(Instant::now()) {
-            let mut frame = probe_frame();
-            let query = frame[2..].to_vec();
             let mut attempts = Vec::new();
             let mut dropped = Dropped::default();
-            let turn = self
-                .turn(server, &query, &mut frame, &mut attempts, &mut dropped)
-                .await;
+            let turn = self.turn(server, &PROBE, &mut attempts, &mut dropped).await;
             debug!(
                 server = %self.labels[server],
                 answered = !matches!(turn, Turn::Failed),
@@ -546,12 +627,31 @@ async fn probe_loop(upstreams: Weak<Upstreams>) {
     }
 }
 
-/// A length-prefixed `. NS` query with RD set: every resolver answers it, from cache.
-fn probe_frame() -> Vec<u8> {
-    let mut frame = vec![0, 17];
-    frame.extend_from_slice(&[0, 0, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
-    frame.extend_from_slice(&[0, 0, 2, 0, 1]);
-    frame
+/// A `. NS` query with RD set: every resolver answers it, from cache.
+const PROBE: [u8; 17] = [0, 0, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1];
+
+/// What a retry after a suspect answer needs to know.
+struct Retry<'a> {
+    server: usize,
+    address: SocketAddr,
+    query: &'a [u8],
+    expect: Expect,
+    reason: DropReason,
+    started: Instant,
+}
+
+/// The cookies of one server (RFC 7873).
+struct Cookies {
+    /// Pathwise's client cookie for this server: random, for the life of these `Upstreams`.
+    client: [u8; 8],
+    /// The server cookie it last sent; empty until it sends one.
+    server: Vec<u8>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A fresh random ID for the next attempt (RFC 5452 §9.2); `frame` is length-prefixed.

@@ -22,9 +22,20 @@ pub(super) enum Failure {
     Timeout,
     /// The network said no: refused, reset, closed early, or an unusable answer.
     Error(io::Error),
-    /// A UDP answer that matches the query but for the case of its mixed-case (0x20) name:
-    /// forged, or from a server that does not keep the case. Asked again over TCP.
-    CaseMismatch,
+    /// A UDP answer that may be forged: its 0x20-mixed name in another case, or no cookie
+    /// from a server that sent one before (the reason says which). Asked again over TCP.
+    Suspect(DropReason),
+}
+
+/// What a UDP answer must show besides ID, question and source.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Expect {
+    /// The question's name was 0x20-mixed: the answer's must be in the same case.
+    pub(super) exact_case: bool,
+    /// The client cookie sent (RFC 7873): an answer's COOKIE option must start with it.
+    pub(super) client_cookie: Option<[u8; 8]>,
+    /// The server sent a cookie before: an answer without one is suspect.
+    pub(super) require_cookie: bool,
 }
 
 impl From<io::Error> for Failure {
@@ -48,12 +59,13 @@ where
 /// A fresh socket bound to port 0 per query gives a kernel-chosen random source port (RFC
 /// 5452 §9.2). Datagrams that do not answer this query (wrong source, ID or question,
 /// garbage) are ignored, counted in `dropped`, and the wait goes on: a spoofer must not be
-/// able to end it. With `exact_case` (the query's name is 0x20-mixed), an answer whose name
-/// differs only in case ends the exchange with [`Failure::CaseMismatch`].
+/// able to end it; so are answers with another client cookie. An answer that differs only in
+/// the case of a 0x20 name, or lacks a cookie that [`Expect`] requires, ends the exchange
+/// with [`Failure::Suspect`].
 pub(super) async fn udp(
     server: SocketAddr,
     query: &[u8],
-    exact_case: bool,
+    expect: Expect,
     dropped: &mut Dropped,
 ) -> Result<Vec<u8>, Failure> {
     let local: SocketAddr = match server {
@@ -81,10 +93,26 @@ pub(super) async fn udp(
             dropped.count(DropReason::Mismatch);
             continue;
         }
-        if exact_case && !wire::same_question_case(query, &buffer[..len]) {
+        if let Some(client_cookie) = expect.client_cookie {
+            match wire::cookie(&buffer[..len]) {
+                Some(cookie) if cookie.starts_with(&client_cookie) => {}
+                Some(_) => {
+                    trace!(%server, len, "ignored an answer with another client cookie");
+                    dropped.count(DropReason::Cookie);
+                    continue;
+                }
+                None if expect.require_cookie => {
+                    trace!(%server, len, "an answer without the cookie the server gave before");
+                    dropped.count(DropReason::Cookie);
+                    return Err(Failure::Suspect(DropReason::Cookie));
+                }
+                None => {}
+            }
+        }
+        if expect.exact_case && !wire::same_question_case(query, &buffer[..len]) {
             trace!(%server, len, "an answer in another case than the 0x20 question");
             dropped.count(DropReason::Case);
-            return Err(Failure::CaseMismatch);
+            return Err(Failure::Suspect(DropReason::Case));
         }
         if len > limit {
             let message = "answer larger than the UDP payload size the query advertised";

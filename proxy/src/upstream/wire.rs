@@ -16,6 +16,12 @@ const TYPE_OPT: u16 = 41;
 /// RCODE 2 (RFC 1035 §4.1.1).
 const RCODE_SERVFAIL: u8 = 2;
 
+/// The EDNS option code of DNS cookies (RFC 7873 §4).
+const OPTION_COOKIE: u16 = 10;
+
+/// BADCOOKIE (23, RFC 7873 §8): header RCODE 7 under extended RCODE 1 in the OPT record.
+const BADCOOKIE: (u8, u8) = (7, 1);
+
 /// Writes `id` into the header of `message` (which must hold a header).
 pub(super) fn set_id(message: &mut [u8], id: u16) {
     if let Some(field) = message.get_mut(0..2) {
@@ -175,27 +181,102 @@ pub(super) fn same_question(a: &[u8], b: &[u8]) -> bool {
 
 /// The UDP payload size the query advertises in its OPT record (RFC 6891 §6.1.2), if any.
 pub(super) fn edns_udp_size(query: &[u8]) -> Option<u16> {
-    let mut pos = HEADER_LEN;
-    for _ in 0..qdcount(query)? {
-        pos = name_end(query, pos)? + 4;
+    let opt = find_opt(query)?;
+    Some(u16::from_be_bytes([
+        *query.get(opt.fixed + 2)?,
+        *query.get(opt.fixed + 3)?,
+    ]))
+}
+
+/// `message` with its OPT record's COOKIE option (RFC 7873 §4) set to `cookie`, any other
+/// COOKIE option removed, and every other option kept in order; `None` when the message has
+/// no OPT record (one is not added: the query goes out as the client sent it) or is malformed.
+pub(super) fn with_cookie(message: &[u8], cookie: &[u8]) -> Option<Vec<u8>> {
+    let opt = find_opt(message)?;
+    let rdata_start = opt.fixed + 10;
+    let mut rdata = Vec::with_capacity(opt.end - rdata_start + 4 + cookie.len());
+    for (code, data) in options(&message[rdata_start..opt.end])? {
+        if code != OPTION_COOKIE {
+            rdata.extend_from_slice(&code.to_be_bytes());
+            rdata.extend_from_slice(&u16::try_from(data.len()).ok()?.to_be_bytes());
+            rdata.extend_from_slice(data);
+        }
     }
-    let count = |at: usize| Some(u16::from_be_bytes([*query.get(at)?, *query.get(at + 1)?]));
+    rdata.extend_from_slice(&OPTION_COOKIE.to_be_bytes());
+    rdata.extend_from_slice(&u16::try_from(cookie.len()).ok()?.to_be_bytes());
+    rdata.extend_from_slice(cookie);
+    let mut out = Vec::with_capacity(message.len() + rdata.len());
+    out.extend_from_slice(&message[..opt.fixed + 8]);
+    out.extend_from_slice(&u16::try_from(rdata.len()).ok()?.to_be_bytes());
+    out.extend_from_slice(&rdata);
+    out.extend_from_slice(&message[opt.end..]);
+    u16::try_from(out.len()).ok()?;
+    Some(out)
+}
+
+/// The data of the COOKIE option of the message's OPT record, if it has one.
+pub(super) fn cookie(message: &[u8]) -> Option<&[u8]> {
+    let opt = find_opt(message)?;
+    options(&message[opt.fixed + 10..opt.end])?
+        .into_iter()
+        .find_map(|(code, data)| (code == OPTION_COOKIE).then_some(data))
+}
+
+/// Whether the extended RCODE is BADCOOKIE: the server wants its fresh server cookie back.
+pub(super) fn is_badcookie(message: &[u8]) -> bool {
+    let Some(opt) = find_opt(message) else {
+        return false;
+    };
+    let low = message.get(3).map(|flags| flags & 0x0f);
+    let high = message.get(opt.fixed + 4).copied();
+    (low, high) == (Some(BADCOOKIE.0), Some(BADCOOKIE.1))
+}
+
+/// Where the OPT record of a message sits: `fixed` is the offset of its TYPE field (its
+/// name, the root, is one byte before), `end` the offset just past its RDATA.
+struct Opt {
+    fixed: usize,
+    end: usize,
+}
+
+/// The first OPT record of the additional section.
+fn find_opt(message: &[u8]) -> Option<Opt> {
+    let mut pos = HEADER_LEN;
+    for _ in 0..qdcount(message)? {
+        pos = name_end(message, pos)? + 4;
+    }
+    let count = |at: usize| {
+        Some(u16::from_be_bytes([
+            *message.get(at)?,
+            *message.get(at + 1)?,
+        ]))
+    };
     let (answers, authorities, additionals) = (count(6)?, count(8)?, count(10)?);
     for _ in 0..u32::from(answers) + u32::from(authorities) {
-        pos = record_end(query, pos)?;
+        pos = record_end(message, pos)?;
     }
     for _ in 0..additionals {
-        let fixed = name_end(query, pos)?;
-        let rtype = u16::from_be_bytes([*query.get(fixed)?, *query.get(fixed + 1)?]);
-        if rtype == TYPE_OPT {
-            return Some(u16::from_be_bytes([
-                *query.get(fixed + 2)?,
-                *query.get(fixed + 3)?,
-            ]));
+        let fixed = name_end(message, pos)?;
+        let end = record_end(message, pos)?;
+        if count(fixed)? == TYPE_OPT {
+            return Some(Opt { fixed, end });
         }
-        pos = record_end(query, pos)?;
+        pos = end;
     }
     None
+}
+
+/// The (code, data) options of an OPT record's RDATA (RFC 6891 §6.1.2); `None` if one runs
+/// past the end.
+fn options(mut rdata: &[u8]) -> Option<Vec<(u16, &[u8])>> {
+    let mut options = Vec::new();
+    while !rdata.is_empty() {
+        let code = u16::from_be_bytes([*rdata.first()?, *rdata.get(1)?]);
+        let len = usize::from(u16::from_be_bytes([*rdata.get(2)?, *rdata.get(3)?]));
+        options.push((code, rdata.get(4..4 + len)?));
+        rdata = &rdata[4 + len..];
+    }
+    Some(options)
 }
 
 /// QDCOUNT, if the message has a header.

@@ -68,6 +68,7 @@ fn every_key_is_read() {
         tls_ca_file = "/etc/ca.pem"
         max_outstanding = 10
         randomize_case = false
+        cookies = false
         [cache]
         max_entries = 0
         min_ttl = "5s"
@@ -129,6 +130,7 @@ fn every_key_is_read() {
     assert_ne!(config.listen.client_burst, d.listen.client_burst);
     assert_ne!(config.upstream.max_outstanding, d.upstream.max_outstanding);
     assert_ne!(config.upstream.randomize_case, d.upstream.randomize_case);
+    assert_ne!(config.upstream.cookies, d.upstream.cookies);
     assert_ne!(config.upstream.servers, d.upstream.servers);
     assert_ne!(config.upstream.strategy, d.upstream.strategy);
     assert_ne!(config.upstream.timeout, d.upstream.timeout);

@@ -7,6 +7,7 @@ use hickory_proto::rr::RecordType;
 use hickory_proto::rr::rdata::opt::EdnsOption;
 
 use super::{Harness, TIMEOUT, V4, addresses, query, with_edns, zone};
+use crate::testing::{comparable, cookie_of};
 
 /// The last query upstream received, parsed, and its bytes.
 fn last_forwarded(server: &Harness) -> (Message, Vec<u8>) {
@@ -83,10 +84,22 @@ async fn forwarded_query_keeps_flags_do_cd_and_options_but_not_pathwise_option()
         "pathwise's option is stripped"
     );
     let expected = expected.to_vec().expect("encodable");
+    let mut bytes = bytes;
+    bytes[..2].copy_from_slice(&expected[..2]);
+    let pathwise_cookie = cookie_of(&bytes).expect("pathwise's cookie");
     assert_eq!(
-        bytes[2..].to_ascii_lowercase(),
-        expected[2..].to_ascii_lowercase(),
-        "the client's query minus option 65432, byte for byte but for the 0x20 case (options {:?})",
+        pathwise_cookie.len(),
+        8,
+        "a client cookie alone, until the server sends one"
+    );
+    assert_ne!(
+        pathwise_cookie, cookie.1,
+        "the client's cookie is replaced (RFC 7873)"
+    );
+    assert_eq!(
+        comparable(&bytes),
+        comparable(&expected),
+        "the client's query minus option 65432, byte for byte but for the 0x20 case and the cookie (options {:?})",
         options(&forwarded)
     );
     let answer_edns = answer.edns.as_ref().expect("the query had OPT");
@@ -112,9 +125,15 @@ async fn forwarded_query_without_pathwise_option_is_the_client_bytes_but_for_the
     client.ask(&sent).await;
 
     let (_, forwarded) = last_forwarded(&server);
+    let mut forwarded = forwarded;
+    forwarded[..2].copy_from_slice(&bytes[..2]);
+    assert!(
+        cookie_of(&forwarded).is_some(),
+        "pathwise's cookie is added to the OPT record"
+    );
     assert_eq!(
-        forwarded[2..].to_ascii_lowercase(),
-        bytes[2..].to_ascii_lowercase(),
+        comparable(&forwarded),
+        comparable(&bytes),
         "flags, question and OPT unchanged"
     );
 }

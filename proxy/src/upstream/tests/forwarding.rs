@@ -9,6 +9,7 @@ use crate::config::UpstreamSpec;
 use crate::testing::fake_upstream::{
     Action, FakeUpstream, SPOOFED, Transport, address, answering, qname,
 };
+use crate::testing::{comparable, cookie_of};
 use crate::upstream::{Outcome, UpstreamError, Upstreams, wire};
 
 #[tokio::test]
@@ -59,13 +60,21 @@ async fn query_reaches_the_server_unchanged_but_for_its_id() {
     assert_eq!(received.len(), 1);
     let (transport, bytes) = &received[0];
     assert_eq!(*transport, Transport::Udp);
+    let upstream_id = [bytes[0], bytes[1]];
+    let mut bytes = bytes.clone();
+    bytes[..2].copy_from_slice(&sent[..2]);
+    assert_ne!(
+        cookie_of(&bytes),
+        cookie_of(&sent),
+        "pathwise's own cookie (RFC 7873)"
+    );
     assert_eq!(
-        bytes[2..].to_ascii_lowercase(),
-        sent[2..].to_ascii_lowercase(),
-        "flags, DO, payload size and options survive; only the name's case is mixed (0x20)"
+        comparable(&bytes),
+        comparable(&sent),
+        "flags, DO, payload size and options survive; only the name's case (0x20) and the cookie differ"
     );
     let answer = forwarded.result.expect("an answer");
-    assert_eq!(answer[..2], bytes[..2], "the answer keeps the upstream ID");
+    assert_eq!(answer[..2], upstream_id, "the answer keeps the upstream ID");
 }
 
 #[tokio::test]

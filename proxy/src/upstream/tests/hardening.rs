@@ -1,6 +1,6 @@
 //! Issue 8's upstream defences: DNS 0x20 (mixed case, checked on the answer, with a TCP
-//! retry when the case is wrong) and server health (down after failing in a row, skipped,
-//! probed back).
+//! retry when the case is wrong), DNS cookies (RFC 7873), and server health (down after
+//! failing in a row, skipped, probed back).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,12 +10,23 @@ use hickory_proto::op::Message;
 use hickory_proto::rr::RecordType;
 
 use super::{TIMEOUT, addresses, ip, outcomes, query, udp_upstreams};
+use crate::testing::cookie_of;
 use crate::testing::fake_upstream::{Action, FakeUpstream, Transport, address, qname};
 use crate::upstream::health::DOWN_AFTER;
 use crate::upstream::{DropReason, Outcome, UpstreamError};
 
 /// A name with enough letters that a forger cannot guess its mixed case.
 const NAME: &str = "MixedCaseNameWithManyLetters.example.";
+
+/// A query for `name` with an OPT record, which cookies need.
+fn edns_query(name: &str) -> Vec<u8> {
+    let mut message = Message::from_vec(&query(name, RecordType::A)).unwrap();
+    message.set_edns(hickory_proto::op::Edns::new());
+    message.to_vec().unwrap()
+}
+
+/// The server cookie the fakes send.
+const SERVER_COOKIE: [u8; 8] = [0xaa; 8];
 
 /// The question name of a received query, as sent.
 fn sent_name(bytes: &[u8]) -> String {
@@ -211,4 +222,92 @@ async fn a_udp_only_server_that_folds_case_is_asked_again_in_the_clients_case() 
         "folding from then on"
     );
     assert_eq!(server.queries(Transport::Tcp), 1);
+}
+
+#[tokio::test]
+async fn cookies_are_sent_learned_and_sent_back() {
+    let server = FakeUpstream::start(|query: &Message, _| {
+        let real = vec![address(qname(query), "192.0.2.1")];
+        vec![Action::Cookie(SERVER_COOKIE.to_vec(), real)]
+    })
+    .await;
+    let upstreams = udp_upstreams(&[server.addr()]);
+
+    upstreams.query(&edns_query("a.example.")).await;
+    upstreams.query(&edns_query("a.example.")).await;
+    upstreams.query(&query("a.example.", RecordType::A)).await;
+
+    let sent = server.received();
+    let first = cookie_of(&sent[0].1).expect("a client cookie");
+    let second = cookie_of(&sent[1].1).expect("client and server cookie");
+    assert_eq!(first.len(), 8);
+    assert_eq!(second[..8], first[..], "the same client cookie per server");
+    assert_eq!(second[8..], SERVER_COOKIE, "the server cookie sent back");
+    assert!(cookie_of(&sent[2].1).is_none(), "no OPT record is added");
+}
+
+#[tokio::test]
+async fn an_answer_with_another_client_cookie_is_dropped() {
+    let server = FakeUpstream::start(|query: &Message, _| {
+        let real = vec![address(qname(query), "192.0.2.1")];
+        vec![
+            Action::WrongCookie,
+            Action::Cookie(SERVER_COOKIE.to_vec(), real),
+        ]
+    })
+    .await;
+    let upstreams = udp_upstreams(&[server.addr()]);
+
+    let forwarded = upstreams.query(&edns_query("a.example.")).await;
+
+    assert_eq!(addresses(&forwarded.result.unwrap()), [ip("192.0.2.1")]);
+    assert_eq!(forwarded.dropped.of(DropReason::Cookie), 1);
+    assert_eq!(
+        server.queries(Transport::Tcp),
+        0,
+        "simply waited for the real one"
+    );
+}
+
+#[tokio::test]
+async fn without_the_cookie_a_server_sent_before_the_query_goes_over_tcp() {
+    let forget = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&forget);
+    let server = FakeUpstream::start(move |query: &Message, transport| {
+        let real = vec![address(qname(query), "192.0.2.1")];
+        match transport {
+            // A forger who guessed ID, port and case, but cannot know the cookies.
+            Transport::Udp if flag.load(Ordering::SeqCst) => {
+                vec![Action::Answer(vec![address(qname(query), "192.0.2.66")])]
+            }
+            _ => vec![Action::Cookie(SERVER_COOKIE.to_vec(), real)],
+        }
+    })
+    .await;
+    let mut config = super::config(vec![crate::config::UpstreamSpec::Udp(server.addr())]);
+    config.randomize_case = false;
+    let upstreams = crate::upstream::Upstreams::new(&config, &[]).unwrap();
+    upstreams.query(&edns_query("a.example.")).await;
+    forget.store(true, Ordering::SeqCst);
+
+    let forwarded = upstreams.query(&edns_query("a.example.")).await;
+
+    assert_eq!(addresses(&forwarded.result.unwrap()), [ip("192.0.2.1")]);
+    assert_eq!(forwarded.dropped.of(DropReason::Cookie), 1);
+    assert_eq!(server.queries(Transport::Tcp), 1);
+}
+
+#[tokio::test]
+async fn cookies_off_leaves_the_clients_option_alone() {
+    let server = FakeUpstream::start(|query: &Message, _| {
+        vec![Action::Answer(vec![address(qname(query), "192.0.2.1")])]
+    })
+    .await;
+    let mut config = super::config(vec![crate::config::UpstreamSpec::Udp(server.addr())]);
+    config.cookies = false;
+    let upstreams = crate::upstream::Upstreams::new(&config, &[]).unwrap();
+
+    upstreams.query(&edns_query("a.example.")).await;
+
+    assert!(cookie_of(&server.received()[0].1).is_none());
 }

@@ -32,6 +32,7 @@ fn config(servers: Vec<UpstreamSpec>) -> UpstreamConfig {
         tls_ca_file: None,
         max_outstanding: 4096,
         randomize_case: true,
+        cookies: true,
     }
 }
 

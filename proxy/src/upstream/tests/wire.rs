@@ -6,8 +6,8 @@ use hickory_proto::rr::{Name, RecordType};
 
 use super::query;
 use crate::upstream::wire::{
-    answers, copy_question_case, edns_udp_size, id, is_servfail, is_truncated, randomize_case,
-    same_question, same_question_case, set_id,
+    answers, cookie, copy_question_case, edns_udp_size, id, is_badcookie, is_servfail,
+    is_truncated, randomize_case, same_question, same_question_case, set_id, with_cookie,
 };
 
 /// `query` turned into a response (QR set), same ID and question.
@@ -168,4 +168,93 @@ fn case_helpers_survive_garbage() {
     let before = pointer.clone();
     randomize_case(&mut pointer, u64::MAX);
     assert_eq!(pointer, before, "a compressed first name is not touched");
+}
+
+#[test]
+fn the_cookie_option_is_set_in_place_of_the_clients() {
+    let mut message = Message::query();
+    message.add_query(Query::query(
+        Name::from_ascii("a.example.").unwrap(),
+        RecordType::A,
+    ));
+    let mut edns = Edns::new();
+    edns.set_max_payload(1400).set_dnssec_ok(true);
+    edns.options_mut()
+        .insert(hickory_proto::rr::rdata::opt::EdnsOption::Unknown(
+            65001,
+            vec![1, 2],
+        ));
+    edns.options_mut()
+        .insert(hickory_proto::rr::rdata::opt::EdnsOption::Unknown(
+            10,
+            vec![9; 8],
+        ));
+    message.set_edns(edns);
+    let sent = message.to_vec().unwrap();
+    assert_eq!(cookie(&sent), Some(&[9u8; 8][..]));
+
+    let ours = [7u8; 24];
+    let with = with_cookie(&sent, &ours).expect("an OPT record");
+    assert_eq!(cookie(&with), Some(&ours[..]));
+    let parsed = Message::from_vec(&with).expect("still a DNS message");
+    let edns = parsed.edns.expect("OPT");
+    assert_eq!(edns.max_payload(), 1400);
+    assert!(edns.flags().dnssec_ok);
+    let codes: Vec<u16> = edns
+        .options()
+        .options
+        .iter()
+        .map(|(code, _)| u16::from(*code))
+        .collect();
+    assert_eq!(codes.iter().filter(|&&c| c == 10).count(), 1, "{codes:?}");
+    assert!(codes.contains(&65001), "{codes:?}");
+
+    let plain = query("a.example.", RecordType::A);
+    assert!(with_cookie(&plain, &ours).is_none(), "no OPT is added");
+    assert!(cookie(&plain).is_none());
+    assert!(!is_badcookie(&with));
+}
+
+#[test]
+fn badcookie_is_read_from_header_and_opt() {
+    let mut message = Message::query();
+    message.add_query(Query::query(
+        Name::from_ascii("a.example.").unwrap(),
+        RecordType::A,
+    ));
+    message.metadata.message_type = hickory_proto::op::MessageType::Response;
+    message.metadata.response_code = hickory_proto::op::ResponseCode::BADCOOKIE;
+    message.set_edns(Edns::new());
+    let bytes = message.to_vec().unwrap();
+    assert!(is_badcookie(&bytes), "{bytes:02x?}");
+}
+
+#[test]
+fn cookie_helpers_survive_garbage() {
+    let sent = with_edns_query();
+    for cut in 0..sent.len() {
+        let _ = with_cookie(&sent[..cut], &[1; 8]);
+        let _ = cookie(&sent[..cut]);
+        let _ = is_badcookie(&sent[..cut]);
+    }
+    let mut bad = sent.clone();
+    let last = bad.len() - 1;
+    bad[last - 2] = 0xff; // an option length past the end
+    let _ = with_cookie(&bad, &[1; 8]);
+}
+
+fn with_edns_query() -> Vec<u8> {
+    let mut message = Message::query();
+    message.add_query(Query::query(
+        Name::from_ascii("a.example.").unwrap(),
+        RecordType::A,
+    ));
+    let mut edns = Edns::new();
+    edns.options_mut()
+        .insert(hickory_proto::rr::rdata::opt::EdnsOption::Unknown(
+            10,
+            vec![3; 8],
+        ));
+    message.set_edns(edns);
+    message.to_vec().unwrap()
 }
