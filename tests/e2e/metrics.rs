@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use pathwise_tests::wire::a_response;
 use pathwise_tests::{FakeUpstream, Pathwise, Run, Upstream, http_get, http_raw};
 
 use crate::serve::zone::{DUAL, unsigned};
@@ -370,6 +371,63 @@ fn not_ready_while_no_upstream_answers() {
         "{timeouts}:\n{}",
         scrape.text
     );
+}
+
+#[test]
+fn readiness_follows_the_health_of_the_upstreams() {
+    // Ready, then the only upstream goes silent: after three failures in a row it is marked
+    // down, /readyz says 503 and a query fails within one timeout; once it answers again a
+    // background probe marks it up and /readyz says 200.
+    let alive = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = std::sync::Arc::clone(&alive);
+    let fake = FakeUpstream::start(move |query| {
+        if flag.load(std::sync::atomic::Ordering::SeqCst) {
+            vec![a_response(
+                query,
+                &[std::net::Ipv4Addr::new(192, 0, 2, 1)],
+                0,
+            )]
+        } else {
+            Vec::new()
+        }
+    });
+    let config = format!(
+        "[upstream]\nservers = [\"{}\"]\ntimeout = \"300ms\"\n\n[cache]\nserve_stale = false\n",
+        fake.address()
+    );
+    let pathwise = Pathwise::start(&config, &["--metrics", "127.0.0.1:0"]);
+    let address = pathwise.metrics_addr();
+    wait_ready(address);
+    let up = format!("pathwise_upstream_up{{upstream=\"{}\"}}", fake.address());
+    assert_eq!(Scrape::of(address).value(&up), 1.0);
+
+    alive.store(false, std::sync::atomic::Ordering::SeqCst);
+    for attempt in 0..3 {
+        let name = format!("down{attempt}.pathwise.test.");
+        pathwise
+            .dig(&name, "A")
+            .timeout(5)
+            .run()
+            .rcode_is("SERVFAIL");
+    }
+    let unready = http_get(address, "/readyz");
+    assert_eq!(unready.status, 503, "{}", unready.body);
+    assert_eq!(Scrape::of(address).value(&up), 0.0);
+    let answer = pathwise.dig("down3.pathwise.test.", "A").timeout(5).run();
+    answer.rcode_is("SERVFAIL");
+    assert!(
+        answer.elapsed < Duration::from_millis(900),
+        "one timeout (300ms), not more: {:?}",
+        answer.elapsed
+    );
+
+    alive.store(true, std::sync::atomic::Ordering::SeqCst);
+    wait_ready(address);
+    assert_eq!(Scrape::of(address).value(&up), 1.0);
+    pathwise
+        .dig("up.pathwise.test.", "A")
+        .run()
+        .rcode_is("NOERROR");
 }
 
 #[test]
