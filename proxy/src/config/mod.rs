@@ -50,7 +50,8 @@ pub struct ListenConfig {
     pub addresses: Vec<SocketAddr>,
     /// `listen.allow`: clients outside get REFUSED; default loopback only.
     pub allow: Vec<IpNet>,
-    /// `listen.tcp_idle_timeout`: a TCP connection with no query for this long is closed; 10s.
+    /// `listen.tcp_idle_timeout`: a TCP connection with no query for this long, or whose client
+    /// does not read an answer for this long, is closed; 10s.
     pub tcp_idle_timeout: Duration,
     /// `listen.max_tcp_connections`: concurrent TCP connections; more wait for a slot; 256.
     pub max_tcp_connections: usize,
