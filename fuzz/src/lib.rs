@@ -1,0 +1,3 @@
+//! pathwise's fuzz targets share their checks through this library (see [`checks`]).
+
+pub mod checks;
