@@ -1,7 +1,9 @@
-//! A scripted upstream for what a real server will not do (STYLE 14): answer with the AD bit
-//! set, send spoofed answers first, or show exactly what pathwise forwarded.
+//! Scripted upstreams for what a real server will not do (STYLE 14): answer with the AD bit
+//! set, send spoofed answers first, cut a TCP answer short, or show exactly what pathwise
+//! forwarded.
 
-use std::net::{SocketAddr, UdpSocket};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -11,13 +13,19 @@ use std::time::Duration;
 /// datagrams, in order.
 type Script = dyn Fn(&[u8], SocketAddr) -> Vec<Vec<u8>> + Send + Sync;
 
+/// What the TCP script writes back for one query: raw bytes, length prefixes included, so
+/// that a script can stop anywhere in a frame. The connection is closed after them.
+type TcpScript = dyn Fn(&[u8]) -> Vec<u8> + Send + Sync;
+
+/// How long the TCP fake waits for a query on a connection it accepted.
+const TCP_READ_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// A UDP server on `127.0.0.1` and a free port that answers each query with what `script`
 /// returns for it, and keeps every query it got.
 pub struct FakeUpstream {
     address: SocketAddr,
-    received: Arc<Mutex<Vec<Vec<u8>>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    received: Received,
+    _worker: Worker,
 }
 
 impl FakeUpstream {
@@ -35,17 +43,15 @@ impl FakeUpstream {
             .set_read_timeout(Some(Duration::from_millis(50)))
             .expect("set a read timeout");
         let address = socket.local_addr().expect("its address");
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (received, stop) = (Arc::clone(&received), Arc::clone(&stop));
-            std::thread::spawn(move || serve(&socket, &script, &received, &stop))
+        let received = Received::default();
+        let worker = {
+            let received = received.clone();
+            Worker::spawn(move |stop| serve(&socket, &script, &received, stop))
         };
         Self {
             address,
             received,
-            stop,
-            thread: Some(thread),
+            _worker: worker,
         }
     }
 
@@ -56,31 +62,134 @@ impl FakeUpstream {
 
     /// Every query received so far, as sent.
     pub fn received(&self) -> Vec<Vec<u8>> {
-        self.received
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.received.all()
     }
 }
 
-fn serve(socket: &UdpSocket, script: &Script, received: &Mutex<Vec<Vec<u8>>>, stop: &AtomicBool) {
+fn serve(socket: &UdpSocket, script: &Script, received: &Received, stop: &AtomicBool) {
     let mut buffer = [0u8; 65_535];
     while !stop.load(Ordering::Relaxed) {
         let Ok((n, from)) = socket.recv_from(&mut buffer) else {
             continue; // the read timeout: look at `stop` again
         };
         let query = buffer[..n].to_vec();
-        received
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(query.clone());
+        received.push(query.clone());
         for datagram in script(&query, from) {
             let _ = socket.send_to(&datagram, from);
         }
     }
 }
 
-impl Drop for FakeUpstream {
+/// A TCP server on `127.0.0.1` that reads one length-prefixed query per connection, writes
+/// what `script` returns for it and closes the connection; it keeps every query it got.
+/// Connections are served one at a time.
+pub struct FakeTcpUpstream {
+    address: SocketAddr,
+    received: Received,
+    _worker: Worker,
+}
+
+impl FakeTcpUpstream {
+    /// Listens on a free port.
+    pub fn start(script: impl Fn(&[u8]) -> Vec<u8> + Send + Sync + 'static) -> Self {
+        Self::start_at("127.0.0.1:0".parse().expect("an address"), script)
+    }
+
+    /// Listens on `address`: the address of a [`FakeUpstream`] takes the TCP retry of the
+    /// truncated answers it sends (TCP and UDP ports are apart, so the UDP one does not
+    /// hold it).
+    pub fn start_at(
+        address: SocketAddr,
+        script: impl Fn(&[u8]) -> Vec<u8> + Send + Sync + 'static,
+    ) -> Self {
+        let listener = TcpListener::bind(address)
+            .unwrap_or_else(|e| panic!("bind the TCP fake upstream on {address}: {e}"));
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let address = listener.local_addr().expect("its address");
+        let received = Received::default();
+        let worker = {
+            let received = received.clone();
+            Worker::spawn(move |stop| accept(&listener, &script, &received, stop))
+        };
+        Self {
+            address,
+            received,
+            _worker: worker,
+        }
+    }
+
+    /// Where it listens.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Every query received so far, without its length prefix.
+    pub fn received(&self) -> Vec<Vec<u8>> {
+        self.received.all()
+    }
+}
+
+fn accept(listener: &TcpListener, script: &TcpScript, received: &Received, stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) {
+        match listener.accept() {
+            // An error ends that connection only; the next is served all the same.
+            Ok((stream, _)) => drop(answer_one(stream, script, received)),
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+}
+
+/// Reads one query, writes the script's bytes; the stream closes as it drops.
+fn answer_one(mut stream: TcpStream, script: &TcpScript, received: &Received) -> io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(TCP_READ_TIMEOUT))?;
+    let mut length = [0u8; 2];
+    stream.read_exact(&mut length)?;
+    let mut query = vec![0u8; usize::from(u16::from_be_bytes(length))];
+    stream.read_exact(&mut query)?;
+    received.push(query.clone());
+    stream.write_all(&script(&query))?;
+    stream.flush()
+}
+
+/// The queries a fake got, shared with its thread.
+#[derive(Clone, Default)]
+struct Received(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl Received {
+    fn push(&self, query: Vec<u8>) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(query);
+    }
+
+    fn all(&self) -> Vec<Vec<u8>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// A fake's thread, told to stop and joined on Drop.
+struct Worker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Runs `work` on a thread of its own; `work` returns once the flag it is given turns true.
+    fn spawn(work: impl FnOnce(&AtomicBool) + Send + 'static) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || work(&stop))
+        };
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Worker {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {

@@ -17,7 +17,7 @@ pub mod wire;
 
 pub use binary::pathwise;
 pub use dig::{Dig, DigAnswer, Record};
-pub use fake::FakeUpstream;
+pub use fake::{FakeTcpUpstream, FakeUpstream};
 pub use http::{HttpResponse, http_get, http_raw};
 pub use netns::{NetNs, NsAddress};
 pub use process::Signal;

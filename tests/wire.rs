@@ -205,7 +205,8 @@ pub fn a_response(query: &[u8], addresses: &[Ipv4Addr], ttl: u32) -> Vec<u8> {
 
 /// A response to `query`: same ID and question, QR, RD and RA set plus `extra_flags` (e.g.
 /// [`AD`]), and these (type, RDATA) records in the answer section, owned by the question's
-/// name, with this TTL. No OPT record.
+/// name, with this TTL. No OPT record. The question is copied as sent, letter case included,
+/// as real servers do (a forwarder that mixes the case, DNS 0x20, checks it on the answer).
 pub fn response(query: &[u8], extra_flags: u16, records: &[(u16, Vec<u8>)], ttl: u32) -> Vec<u8> {
     let parsed = Message::parse(query).expect("a query to answer");
     let mut out = Vec::new();
@@ -215,9 +216,7 @@ pub fn response(query: &[u8], extra_flags: u16, records: &[(u16, Vec<u8>)], ttl:
     let count = u16::try_from(records.len()).expect("few records");
     out.extend_from_slice(&count.to_be_bytes());
     out.extend_from_slice(&[0, 0, 0, 0]);
-    encode_name(&parsed.qname, &mut out);
-    out.extend_from_slice(&parsed.qtype.to_be_bytes());
-    out.extend_from_slice(&1u16.to_be_bytes());
+    out.extend_from_slice(question_section(query).expect("a query to answer"));
     for (rtype, data) in records {
         out.extend_from_slice(&[0xc0, 12]); // the question's name
         out.extend_from_slice(&rtype.to_be_bytes());
@@ -228,6 +227,23 @@ pub fn response(query: &[u8], extra_flags: u16, records: &[(u16, Vec<u8>)], ttl:
         out.extend_from_slice(data);
     }
     out
+}
+
+/// The question section of a message with one question, as sent (name, type, class).
+pub fn question_section(message: &[u8]) -> Result<&[u8], String> {
+    let mut reader = Reader {
+        bytes: message,
+        at: 12,
+    };
+    reader.name()?;
+    reader.take(4)?;
+    Ok(&message[12..reader.at])
+}
+
+/// `message` as one TCP frame: its length in two bytes, then itself (RFC 1035 §4.2.2).
+pub fn frame(message: &[u8]) -> Vec<u8> {
+    let length = u16::try_from(message.len()).expect("a message of at most 65535 bytes");
+    [&length.to_be_bytes()[..], message].concat()
 }
 
 /// The AD (authentic data) header flag.
