@@ -172,6 +172,36 @@ impl Pathwise {
         self.in_my_netns(Dig::new(self.tcp, name, qtype).tcp())
     }
 
+    /// The process id; panics once pathwise has been stopped.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("pathwise has been stopped").id()
+    }
+
+    /// Whether the process is still running (it has not exited, nor been stopped).
+    pub fn is_running(&mut self) -> bool {
+        match self.child.as_mut().map(Child::try_wait) {
+            Some(Ok(None)) => true,
+            Some(Ok(Some(status))) => {
+                self.finish(status);
+                false
+            }
+            Some(Err(_)) | None => false,
+        }
+    }
+
+    /// The resident set size (`VmRSS` of `/proc/PID/status`), in bytes.
+    pub fn rss(&self) -> u64 {
+        let path = format!("/proc/{}/status", self.pid());
+        let status = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+        let kib = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().strip_suffix("kB"))
+            .and_then(|number| number.trim().parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no VmRSS line in {path}:\n{status}"));
+        kib * 1024
+    }
+
     /// The config file pathwise was started with (and reloads on SIGHUP).
     pub fn config_path(&self) -> &Path {
         &self.config_path

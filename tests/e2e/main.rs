@@ -5,6 +5,7 @@ mod cli;
 mod deploy;
 mod faults;
 mod gai_conf;
+mod hostile;
 mod metrics;
 mod outsiders;
 mod paths;
