@@ -11,3 +11,4 @@ mod outsiders;
 mod paths;
 mod prometheus;
 mod serve;
+mod spoofing;
