@@ -9,7 +9,10 @@ use super::context::{QueryContext, Transport};
 pub(crate) const ADVERTISED_UDP_SIZE: u16 = 1232;
 
 /// An answer carrying only `rcode`, built from what could be read of the query: its header,
-/// and its question and EDNS when it parsed.
+/// and its question and EDNS when it parsed. A query with more than one question gets none
+/// back (as Unbound and BIND answer it): re-encoded, questions that shared labels through
+/// compression pointers can come out several times longer than the query, which would make
+/// pathwise an amplifier.
 pub(crate) fn error_answer(
     header: &Metadata,
     query: Option<&Message>,
@@ -35,7 +38,9 @@ fn empty_answer(header: &Metadata, query: Option<&Message>, rcode: ResponseCode)
     answer.metadata.recursion_available = true;
     answer.metadata.response_code = rcode;
     if let Some(query) = query {
-        answer.queries.clone_from(&query.queries);
+        if let [question] = query.queries.as_slice() {
+            answer.add_query(question.clone());
+        }
         answer.edns = query
             .edns
             .as_ref()

@@ -125,6 +125,8 @@ async fn two_questions_get_formerr() {
     let bytes = two.to_vec().expect("encodable");
     let answer = assert_answered(&client, &bytes, two.metadata.id, ResponseCode::FormErr).await;
     assert!(answer.answers.is_empty());
+    // No question echoed: re-encoded, questions can be longer than the query (no amplifier).
+    assert!(answer.queries.is_empty(), "{:?}", answer.queries);
     assert_eq!(server.upstream_count("other.example.", RecordType::A), 0);
 }
 
