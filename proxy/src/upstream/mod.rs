@@ -1,6 +1,6 @@
 //! The upstream side (SPEC §6): forwards one query to the configured servers in the order of
-//! `upstream.strategy`, failing over on timeout, error and SERVFAIL, retrying a truncated UDP
-//! answer over TCP, and speaking DNS over TLS on pooled connections.
+//! `upstream.strategy`, failing over on timeout, error, SERVFAIL and REFUSED, retrying a
+//! truncated UDP answer over TCP, and speaking DNS over TLS on pooled connections.
 //!
 //! The query goes out as the client sent it (flags, DO, CD, EDNS options), with only its ID
 //! replaced by a fresh random one per attempt and, over UDP, the case of its name mixed (DNS
@@ -76,11 +76,11 @@ pub enum UpstreamError {
     /// too long for a TCP frame.
     #[error("not a DNS query: {0} bytes")]
     BadQuery(usize),
-    /// Every server timed out, failed or answered SERVFAIL.
+    /// Every server timed out, failed, or answered SERVFAIL or REFUSED.
     #[error("every upstream server failed")]
     AllFailed {
-        /// The last SERVFAIL answer as received, if any server gave one.
-        last_servfail: Option<Vec<u8>>,
+        /// The last SERVFAIL or REFUSED answer as received, if any server gave one.
+        last_declined: Option<Vec<u8>>,
     },
 }
 
@@ -88,11 +88,12 @@ pub enum UpstreamError {
 /// `pathwise_upstream_queries_total` (SPEC §9).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
-    /// An answer (any rcode but SERVFAIL).
+    /// An answer (any rcode but SERVFAIL and REFUSED).
     Ok,
     /// No matching answer within `upstream.timeout`.
     Timeout,
-    /// Refused, reset, closed, TLS failure, or an unusable answer.
+    /// A REFUSED answer; a connection refused, reset or closed; a TLS failure; or an
+    /// unusable answer.
     Error,
     /// The server answered SERVFAIL.
     Servfail,
@@ -244,7 +245,8 @@ enum Link {
 /// How one server's turn ended, for the failover loop.
 enum Turn {
     Answer(Vec<u8>),
-    Servfail(Vec<u8>),
+    /// SERVFAIL or REFUSED: the server is there but will not answer this; ask the next one.
+    Declined(Vec<u8>),
     Failed,
 }
 
@@ -322,7 +324,7 @@ impl Upstreams {
     }
 
     /// Forwards one query (wire bytes; its ID is ignored) and returns the first answer that
-    /// is not SERVFAIL, trying the servers in strategy order, each for `upstream.timeout`.
+    /// is neither SERVFAIL nor REFUSED, trying the servers in strategy order, each for `upstream.timeout`.
     pub async fn query(&self, query: &[u8]) -> Forwarded {
         let mut attempts = Vec::with_capacity(self.servers.len() + 1);
         let mut dropped = Dropped::default();
@@ -334,7 +336,7 @@ impl Upstreams {
                 dropped,
             };
         }
-        let mut last_servfail = None;
+        let mut last_declined = None;
         let mut answer = None;
         for server in self.candidates() {
             match self.turn(server, query, &mut attempts, &mut dropped).await {
@@ -342,7 +344,7 @@ impl Upstreams {
                     answer = Some(bytes);
                     break;
                 }
-                Turn::Servfail(bytes) => last_servfail = Some(bytes),
+                Turn::Declined(bytes) => last_declined = Some(bytes),
                 Turn::Failed => {}
             }
         }
@@ -353,7 +355,7 @@ impl Upstreams {
                 wire::copy_question_case(query, &mut answer);
                 Ok(answer)
             }
-            None => Err(UpstreamError::AllFailed { last_servfail }),
+            None => Err(UpstreamError::AllFailed { last_declined }),
         };
         Forwarded {
             result,
@@ -411,7 +413,7 @@ impl Upstreams {
                 match result {
                     // The same server over TCP (RFC 7766 §5), as a new query.
                     Ok(answer) if wire::is_truncated(&answer) => {
-                        self.record(server, Outcome::Truncated, started, attempts);
+                        self.record(server, Outcome::Truncated, true, started, attempts);
                         started = Instant::now();
                         set_fresh_id(&mut frame);
                         let tcp = transport::tcp(*address, &frame, dropped);
@@ -432,17 +434,26 @@ impl Upstreams {
                 transport::until(started + self.timeout, endpoint.query(&frame, dropped)).await
             }
         };
-        let (outcome, turn) = match result {
-            Ok(answer) if wire::is_servfail(&answer) => (Outcome::Servfail, Turn::Servfail(answer)),
-            Ok(answer) => (Outcome::Ok, Turn::Answer(answer)),
-            Err(Failure::Timeout) => (Outcome::Timeout, Turn::Failed),
+        // `reached`: an answer of any kind, SERVFAIL and REFUSED included, shows that the
+        // server is there (upstream health).
+        let (outcome, reached, turn) = match result {
+            Ok(answer) if wire::is_servfail(&answer) => {
+                (Outcome::Servfail, true, Turn::Declined(answer))
+            }
+            // A server that refuses us (an ACL, a policy) says nothing about the name: as
+            // dnsmasq and Unbound do, the next server is asked.
+            Ok(answer) if wire::is_refused(&answer) => {
+                (Outcome::Error, true, Turn::Declined(answer))
+            }
+            Ok(answer) => (Outcome::Ok, true, Turn::Answer(answer)),
+            Err(Failure::Timeout) => (Outcome::Timeout, false, Turn::Failed),
             Err(Failure::Error(error)) => {
                 debug!(server = ?self.servers[server], %error, "upstream query failed");
-                (Outcome::Error, Turn::Failed)
+                (Outcome::Error, false, Turn::Failed)
             }
-            Err(Failure::Suspect(_)) => (Outcome::Error, Turn::Failed),
+            Err(Failure::Suspect(_)) => (Outcome::Error, false, Turn::Failed),
         };
-        self.record(server, outcome, started, attempts);
+        self.record(server, outcome, reached, started, attempts);
         turn
     }
 
@@ -579,12 +590,14 @@ impl Upstreams {
         }
     }
 
-    /// Notes an attempt, and its response time for `fastest`: a failure counts as a full
-    /// timeout, so that a failing server sinks below the working ones.
+    /// Notes an attempt, its response time for `fastest` (a failure counts as a full timeout,
+    /// so that a failing server sinks below the working ones), and for upstream health
+    /// whether the server was `reached`.
     fn record(
         &self,
         server: usize,
         outcome: Outcome,
+        reached: bool,
         started: Instant,
         attempts: &mut Vec<Attempt>,
     ) {
@@ -594,10 +607,10 @@ impl Upstreams {
             Outcome::Timeout | Outcome::Error | Outcome::Servfail => self.timeout,
         };
         self.selector.record(server, sample);
-        let change = match outcome {
-            // An answer of any kind, SERVFAIL included, shows the server is there.
-            Outcome::Ok | Outcome::Truncated | Outcome::Servfail => self.health.answered(server),
-            Outcome::Timeout | Outcome::Error => self.health.failed(server, Instant::now()),
+        let change = if reached {
+            self.health.answered(server)
+        } else {
+            self.health.failed(server, Instant::now())
         };
         match change {
             Change::Down => warn!(

@@ -16,6 +16,9 @@ const TYPE_OPT: u16 = 41;
 /// RCODE 2 (RFC 1035 §4.1.1).
 const RCODE_SERVFAIL: u8 = 2;
 
+/// RCODE 5 (RFC 1035 §4.1.1).
+const RCODE_REFUSED: u8 = 5;
+
 /// The EDNS option code of DNS cookies (RFC 7873 §4).
 const OPTION_COOKIE: u16 = 10;
 
@@ -41,9 +44,17 @@ pub(super) fn is_truncated(message: &[u8]) -> bool {
 
 /// Whether the RCODE is SERVFAIL.
 pub(super) fn is_servfail(message: &[u8]) -> bool {
-    message
-        .get(3)
-        .is_some_and(|flags| flags & 0x0f == RCODE_SERVFAIL)
+    rcode(message) == Some(RCODE_SERVFAIL)
+}
+
+/// Whether the RCODE is REFUSED.
+pub(super) fn is_refused(message: &[u8]) -> bool {
+    rcode(message) == Some(RCODE_REFUSED)
+}
+
+/// The header's 4-bit RCODE.
+fn rcode(message: &[u8]) -> Option<u8> {
+    message.get(3).map(|flags| flags & 0x0f)
 }
 
 /// Whether `answer` answers `query`: a response (QR set) with the query's ID and the same

@@ -10,7 +10,7 @@ use crate::testing::fake_upstream::{
     Action, FakeUpstream, SPOOFED, Transport, address, answering, qname,
 };
 use crate::testing::{comparable, cookie_of};
-use crate::upstream::{Outcome, UpstreamError, Upstreams, wire};
+use crate::upstream::{Forwarded, Outcome, UpstreamError, Upstreams, wire};
 
 #[tokio::test]
 async fn udp_answer_is_returned_as_received() {
@@ -129,14 +129,7 @@ async fn silence_times_out_and_fails_over_to_the_next_server() {
 
     let forwarded = upstreams.query(&query("www.example.", RecordType::A)).await;
 
-    assert_eq!(
-        addresses(&forwarded.result.expect("an answer")),
-        [ip("192.0.2.2")]
-    );
-    assert_eq!(
-        outcomes(&forwarded.attempts),
-        [(0, Outcome::Timeout), (1, Outcome::Ok)]
-    );
+    assert_second_answered(&forwarded, Outcome::Timeout);
     assert!(forwarded.attempts[0].elapsed >= TIMEOUT);
     assert_eq!(silent.queries(Transport::Udp), 1);
 }
@@ -170,14 +163,40 @@ async fn servfail_fails_over_to_the_next_server() {
 
     let forwarded = upstreams.query(&query("www.example.", RecordType::A)).await;
 
-    assert_eq!(
-        addresses(&forwarded.result.expect("an answer")),
-        [ip("192.0.2.2")]
-    );
-    assert_eq!(
-        outcomes(&forwarded.attempts),
-        [(0, Outcome::Servfail), (1, Outcome::Ok)]
-    );
+    assert_second_answered(&forwarded, Outcome::Servfail);
+}
+
+#[tokio::test]
+async fn refused_fails_over_to_the_next_server_which_stays_up() {
+    let refusing = FakeUpstream::start(|_, _| vec![Action::Rcode(ResponseCode::Refused)]).await;
+    let working = FakeUpstream::start(answering("192.0.2.2")).await;
+    let upstreams = udp_upstreams(&[refusing.addr(), working.addr()]);
+
+    for _ in 0..4 {
+        let forwarded = upstreams.query(&query("www.example.", RecordType::A)).await;
+        assert_second_answered(&forwarded, Outcome::Error);
+    }
+    // It answers: four refusals in a row do not mark it down (health counts silence).
+    assert!(upstreams.is_up(0));
+}
+
+#[tokio::test]
+async fn all_refusing_keeps_the_last_refused() {
+    let refusing = FakeUpstream::start(|_, _| vec![Action::Rcode(ResponseCode::Refused)]).await;
+    let upstreams = udp_upstreams(&[refusing.addr()]);
+
+    let forwarded = upstreams.query(&query("www.example.", RecordType::A)).await;
+
+    let Err(UpstreamError::AllFailed {
+        last_declined: Some(refused),
+    }) = forwarded.result
+    else {
+        panic!(
+            "expected AllFailed with REFUSED, got {:?}",
+            forwarded.result
+        );
+    };
+    assert!(wire::is_refused(&refused));
 }
 
 #[tokio::test]
@@ -198,7 +217,7 @@ async fn other_rcodes_are_answers() {
 }
 
 #[tokio::test]
-async fn all_failing_keeps_the_last_servfail() {
+async fn all_failing_keeps_the_last_declined() {
     let failing = FakeUpstream::start(|_, _| vec![Action::Rcode(ResponseCode::ServFail)]).await;
     let silent = FakeUpstream::start(|_, _| vec![Action::Silent]).await;
     let upstreams = udp_upstreams(&[failing.addr(), silent.addr()]);
@@ -206,7 +225,7 @@ async fn all_failing_keeps_the_last_servfail() {
     let forwarded = upstreams.query(&query("www.example.", RecordType::A)).await;
 
     let Err(UpstreamError::AllFailed {
-        last_servfail: Some(servfail),
+        last_declined: Some(servfail),
     }) = forwarded.result
     else {
         panic!(
@@ -314,14 +333,7 @@ async fn stopped_server_fails_over() {
 
     let forwarded = upstreams.query(&query("www.example.", RecordType::A)).await;
 
-    assert_eq!(
-        addresses(&forwarded.result.expect("an answer")),
-        [ip("192.0.2.2")]
-    );
-    assert_eq!(
-        outcomes(&forwarded.attempts),
-        [(0, Outcome::Error), (1, Outcome::Ok)]
-    );
+    assert_second_answered(&forwarded, Outcome::Error);
 }
 
 #[tokio::test]
@@ -334,4 +346,15 @@ async fn bytes_that_are_no_query_are_refused_without_traffic() {
     assert!(matches!(forwarded.result, Err(UpstreamError::BadQuery(3))));
     assert!(forwarded.attempts.is_empty());
     assert_eq!(server.queries(Transport::Udp), 0);
+}
+
+/// Asserts that the first server's attempt ended in `first` and the second server (the one
+/// answering 192.0.2.2) answered.
+fn assert_second_answered(forwarded: &Forwarded, first: Outcome) {
+    let answer = forwarded.result.as_ref().expect("an answer");
+    assert_eq!(addresses(answer), [ip("192.0.2.2")]);
+    assert_eq!(
+        outcomes(&forwarded.attempts),
+        [(0, first), (1, Outcome::Ok)]
+    );
 }

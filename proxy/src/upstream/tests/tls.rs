@@ -76,7 +76,7 @@ async fn untrusted_certificate_is_an_error() {
     assert!(matches!(
         forwarded.result,
         Err(UpstreamError::AllFailed {
-            last_servfail: None
+            last_declined: None
         })
     ));
     assert_eq!(outcomes(&forwarded.attempts), [(0, Outcome::Error)]);
