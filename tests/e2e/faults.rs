@@ -194,6 +194,18 @@ fn cases() -> Vec<Case> {
             true,
         ),
         case(
+            "NOTIMP without the question",
+            Server::Udp(Box::new(|query, _| {
+                let mut bare = rcode_answer(query, 4);
+                bare.truncate(12);
+                bare[4..12].fill(0);
+                vec![bare]
+            })),
+            "SERVFAIL",
+            false,
+            true,
+        ),
+        case(
             "TC, and no TCP listener",
             Server::Udp(Box::new(|query, _| vec![truncated_answer(query)])),
             "SERVFAIL",

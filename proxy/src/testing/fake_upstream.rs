@@ -80,6 +80,8 @@ pub(crate) enum Action {
     Cookie(Vec<u8>, Vec<Record>),
     /// An answer with [`SPOOFED`] whose cookie has another client cookie.
     WrongCookie,
+    /// No question and no records, this rcode: how NSD and Knot refuse what they cannot read.
+    Questionless(ResponseCode),
 }
 
 /// What a script is: the query and how it came in, to the actions to take.
@@ -407,6 +409,11 @@ fn encode(action: &Action, query: &Message) -> Option<Vec<u8>> {
             let mut cookie: Vec<u8> = client_cookie(query).iter().map(|b| !b).collect();
             cookie.extend_from_slice(&[0x5a; 8]);
             with_cookie(reply(query, spoofed(), ResponseCode::NoError), cookie)
+        }
+        Action::Questionless(rcode) => {
+            let mut message = reply(query, Vec::new(), *rcode);
+            message.queries.clear();
+            message
         }
         Action::Delay(_) | Action::Silent | Action::Close => return None,
     };

@@ -442,7 +442,9 @@ impl Upstreams {
             }
             // A server that refuses us (an ACL, a policy) says nothing about the name: as
             // dnsmasq and Unbound do, the next server is asked.
-            Ok(answer) if wire::is_refused(&answer) => {
+            // So does one that sends no question back (FORMERR or NOTIMP for a query it could
+            // not read, `wire::answers`): it is there, and another server may read it.
+            Ok(answer) if wire::is_refused(&answer) || wire::is_questionless(&answer) => {
                 (Outcome::Error, true, Turn::Declined(answer))
             }
             Ok(answer) => (Outcome::Ok, true, Turn::Answer(answer)),

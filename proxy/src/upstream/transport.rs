@@ -109,7 +109,13 @@ pub(super) async fn udp(
                 None => {}
             }
         }
-        if expect.exact_case && !wire::same_question_case(query, &buffer[..len]) {
+        // A refusal without a question has no case to check; at worst a forged one makes
+        // pathwise ask the next server, as a forged REFUSED would.
+        let answer = &buffer[..len];
+        if expect.exact_case
+            && !wire::is_questionless(answer)
+            && !wire::same_question_case(query, answer)
+        {
             trace!(%server, len, "an answer in another case than the 0x20 question");
             dropped.count(DropReason::Case);
             return Err(Failure::Suspect(DropReason::Case));

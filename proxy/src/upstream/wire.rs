@@ -13,10 +13,10 @@ const MAX_POINTER_HOPS: u8 = 32;
 /// RR type of the EDNS(0) pseudo-record (RFC 6891 §6.1.2).
 const TYPE_OPT: u16 = 41;
 
-/// RCODE 2 (RFC 1035 §4.1.1).
+/// RCODEs 1, 2, 4 and 5 (RFC 1035 §4.1.1).
+const RCODE_FORMERR: u8 = 1;
 const RCODE_SERVFAIL: u8 = 2;
-
-/// RCODE 5 (RFC 1035 §4.1.1).
+const RCODE_NOTIMP: u8 = 4;
 const RCODE_REFUSED: u8 = 5;
 
 /// The EDNS option code of DNS cookies (RFC 7873 §4).
@@ -52,17 +52,46 @@ pub(super) fn is_refused(message: &[u8]) -> bool {
     rcode(message) == Some(RCODE_REFUSED)
 }
 
+/// Whether the message has no question (QDCOUNT 0).
+pub(super) fn is_questionless(message: &[u8]) -> bool {
+    qdcount(message) == Some(0)
+}
+
+/// Whether `answer` is a refusal sent without the question: FORMERR, NOTIMP or REFUSED with
+/// QDCOUNT 0 and no records but an OPT. Servers answer so a query they could not or would not
+/// read (NSD and Knot, e.g., for a class or an opcode they do not serve); waiting on for an
+/// answer with the question would only end in a timeout.
+fn is_questionless_refusal(answer: &[u8]) -> bool {
+    let count = |at: usize| {
+        answer
+            .get(at..at + 2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]))
+    };
+    is_questionless(answer)
+        && matches!(
+            rcode(answer),
+            Some(RCODE_FORMERR | RCODE_NOTIMP | RCODE_REFUSED)
+        )
+        && count(6) == Some(0)
+        && count(8) == Some(0)
+        && count(10).is_some_and(|additional| additional <= 1)
+}
+
 /// The header's 4-bit RCODE.
 fn rcode(message: &[u8]) -> Option<u8> {
     message.get(3).map(|flags| flags & 0x0f)
 }
 
 /// Whether `answer` answers `query`: a response (QR set) with the query's ID and the same
-/// question section. Names compare case-insensitively (RFC 4343), so a server that echoes a
-/// 0x20-mixed name in another case still matches; types and classes compare exactly.
+/// question section, or a refusal without a question ([`is_questionless_refusal`]). Names
+/// compare case-insensitively (RFC 4343), so a server that echoes a 0x20-mixed name in
+/// another case still matches; types and classes compare exactly.
 pub(super) fn answers(query: &[u8], answer: &[u8]) -> bool {
     let is_response = answer.get(2).is_some_and(|flags| flags & 0x80 != 0);
-    is_response && id(answer).is_some() && id(answer) == id(query) && same_question(query, answer)
+    is_response
+        && id(answer).is_some()
+        && id(answer) == id(query)
+        && (same_question(query, answer) || is_questionless_refusal(answer))
 }
 
 /// Whether every question and record the header counts is there, whole, with nothing after:

@@ -181,6 +181,31 @@ async fn refused_fails_over_to_the_next_server_which_stays_up() {
 }
 
 #[tokio::test]
+async fn a_refusal_without_the_question_fails_over_at_once() {
+    for rcode in [
+        ResponseCode::FormErr,
+        ResponseCode::NotImp,
+        ResponseCode::Refused,
+    ] {
+        let refusing = FakeUpstream::start(move |_, _| vec![Action::Questionless(rcode)]).await;
+        let working = FakeUpstream::start(answering("192.0.2.2")).await;
+        let upstreams = udp_upstreams(&[refusing.addr(), working.addr()]);
+        for _ in 0..4 {
+            let forwarded = upstreams.query(&query("www.example.", RecordType::A)).await;
+            assert_second_answered(&forwarded, Outcome::Error);
+            assert!(
+                forwarded.attempts[0].elapsed < TIMEOUT,
+                "{rcode}: not a timeout"
+            );
+        }
+        assert!(
+            upstreams.is_up(0),
+            "{rcode}: a server that answers stays up"
+        );
+    }
+}
+
+#[tokio::test]
 async fn all_refusing_keeps_the_last_refused() {
     let refusing = FakeUpstream::start(|_, _| vec![Action::Rcode(ResponseCode::Refused)]).await;
     let upstreams = udp_upstreams(&[refusing.addr()]);

@@ -42,6 +42,48 @@ fn answer_needs_qr_id_and_question() {
 }
 
 #[test]
+fn only_a_refusal_may_leave_the_question_out() {
+    let sent = query("www.example.", RecordType::A);
+    // The header alone, QR set, QDCOUNT 0, with this RCODE and these record counts.
+    let questionless = |rcode: u8, counts: [u8; 3]| {
+        let mut bare = as_response(&sent)[..12].to_vec();
+        bare[3] = (bare[3] & 0xf0) | rcode;
+        bare[4..6].copy_from_slice(&[0, 0]);
+        for (at, count) in [6, 8, 10].into_iter().zip(counts) {
+            bare[at..at + 2].copy_from_slice(&[0, count]);
+        }
+        bare
+    };
+    for rcode in [1, 4, 5] {
+        assert!(
+            answers(&sent, &questionless(rcode, [0, 0, 0])),
+            "rcode {rcode}"
+        );
+        assert!(
+            answers(&sent, &questionless(rcode, [0, 0, 1])),
+            "rcode {rcode}, OPT"
+        );
+        assert!(
+            !answers(&sent, &questionless(rcode, [1, 0, 0])),
+            "rcode {rcode}, a record"
+        );
+        assert!(
+            !answers(&sent, &questionless(rcode, [0, 0, 2])),
+            "rcode {rcode}, 2 extra"
+        );
+    }
+    for rcode in [0, 2, 3] {
+        assert!(
+            !answers(&sent, &questionless(rcode, [0, 0, 0])),
+            "rcode {rcode}"
+        );
+    }
+    let mut other_id = questionless(5, [0, 0, 0]);
+    set_id(&mut other_id, 0x4321);
+    assert!(!answers(&sent, &other_id));
+}
+
+#[test]
 fn names_compare_ignoring_case() {
     let sent = query("WwW.ExAmPlE.", RecordType::A);
     assert!(answers(
