@@ -181,6 +181,9 @@ pub struct ExplicitConfig {
     pub pair_window: Duration,
     /// `policy.explicit.hold`; 25ms.
     pub hold: Duration,
+    /// `policy.explicit.max_pairs`: how many recent A queries the lone-AAAA tracker keeps
+    /// (beyond it the oldest is forgotten); 65536.
+    pub max_pairs: usize,
 }
 
 /// `[policy]`: the AAAA filter and ordering.
@@ -312,6 +315,7 @@ impl Default for Config {
                     lone_aaaa: true,
                     pair_window: Duration::from_secs(1),
                     hold: Duration::from_millis(25),
+                    max_pairs: 65_536,
                 },
             },
             metrics: MetricsConfig {

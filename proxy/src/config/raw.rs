@@ -171,6 +171,8 @@ pub struct RawExplicit {
     pub pair_window: Option<String>,
     /// A duration.
     pub hold: Option<String>,
+    /// A count.
+    pub max_pairs: Option<Scalar>,
 }
 
 /// `[metrics]`

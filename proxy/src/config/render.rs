@@ -110,6 +110,7 @@ impl Config {
         out.key("lone_aaaa", explicit.lone_aaaa);
         out.key("pair_window", quoted(format_duration(explicit.pair_window)));
         out.key("hold", quoted(format_duration(explicit.hold)));
+        out.key("max_pairs", explicit.max_pairs);
     }
 }
 

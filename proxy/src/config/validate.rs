@@ -356,6 +356,12 @@ fn explicit(raw: RawExplicit, defaults: ExplicitConfig) -> Result<ExplicitConfig
             defaults.pair_window,
         )?,
         hold: duration("policy.explicit.hold", raw.hold, defaults.hold)?,
+        max_pairs: count(
+            "policy.explicit.max_pairs",
+            raw.max_pairs,
+            defaults.max_pairs,
+            1,
+        )?,
     })
 }
 

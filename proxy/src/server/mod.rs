@@ -162,6 +162,10 @@ fn reload_settings(shared: &Shared, reload: &Reloader, reloaded: &Reloaded) {
             "policy.explicit.pair_window",
             config.policy.explicit.pair_window != old.config.policy.explicit.pair_window,
         ),
+        (
+            "policy.explicit.max_pairs",
+            config.policy.explicit.max_pairs != old.config.policy.explicit.max_pairs,
+        ),
     ] {
         if changed {
             tracing::warn!("config reload: {section} changes take effect at the next restart");

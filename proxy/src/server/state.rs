@@ -49,9 +49,6 @@ impl Settings {
     }
 }
 
-/// How many lone-AAAA tracker entries are kept at most.
-const PAIR_TRACKER_CAPACITY: usize = 65_536;
-
 /// The pipeline's shared state.
 pub struct Shared {
     settings: RwLock<Arc<Settings>>,
@@ -81,7 +78,7 @@ impl Shared {
         let cache = Cache::new(&settings.config.cache);
         let pairs = PairTracker::new(
             settings.config.policy.explicit.pair_window,
-            PAIR_TRACKER_CAPACITY,
+            settings.config.policy.explicit.max_pairs,
         );
         Self {
             settings: RwLock::new(Arc::new(settings)),

@@ -58,7 +58,7 @@ fn an_unknown_key_lists_the_accepted_ones() {
     assert_eq!(
         error_of("[policy.explicit]\nbogus = 1\n"),
         "policy.explicit.bogus: unknown key (accepted: clients, edns_option, lone_aaaa, \
-         pair_window, hold)"
+         pair_window, hold, max_pairs)"
     );
     assert_eq!(
         error_of("bogus = 1\n"),

@@ -105,6 +105,7 @@ fn every_key_is_read() {
         lone_aaaa = false
         pair_window = "2s"
         hold = "0ms"
+        max_pairs = 100
         [metrics]
         listen = "off"
         [log]
@@ -176,6 +177,10 @@ fn every_key_is_read() {
         d.policy.explicit.pair_window
     );
     assert_ne!(config.policy.explicit.hold, d.policy.explicit.hold);
+    assert_ne!(
+        config.policy.explicit.max_pairs,
+        d.policy.explicit.max_pairs
+    );
     assert_ne!(config.metrics.listen, d.metrics.listen);
     assert_ne!(config.log.level, d.log.level);
     assert_ne!(config.log.format, d.log.format);

@@ -332,6 +332,10 @@ fn bad_booleans_and_numbers_are_named() {
             "listen.max_tcp_connections: 0 is not a whole number of at least 1",
         ),
         (
+            "[policy.explicit]\nmax_pairs = 0",
+            "policy.explicit.max_pairs: 0 is not a whole number of at least 1",
+        ),
+        (
             "[listen]\nclient_rate = 2000000",
             "listen.client_rate: 2000000 is more than 1000000 (0 means no limit)",
         ),

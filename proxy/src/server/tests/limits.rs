@@ -1,6 +1,6 @@
 //! Issue 8's limits at the listeners: the per-client rate (TC over UDP, REFUSED over TCP),
-//! the bound on queries waiting on upstream, TCP connections per client, and the TCP read
-//! timeout; each counted in `pathwise_limited_total`.
+//! the bound on queries waiting on upstream, TCP connections per client, the TCP read
+//! timeout, and the lone-AAAA pair table; each counted in `pathwise_limited_total`.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +8,7 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use tokio::io::AsyncWriteExt;
 
-use super::{Harness, SLOW, V4, addresses, query, read_framed, write_framed, zone};
+use super::{Harness, SLOW, V4, aaaa_count, addresses, query, read_framed, write_framed, zone};
 
 /// The value of `pathwise_limited_total{limit="..."}` in a scrape.
 fn limited(server: &Harness, limit: &str) -> u64 {
@@ -150,4 +150,28 @@ async fn half_a_message_is_not_waited_on_past_the_read_timeout() {
         "closed after the read timeout ({read:?}), not {elapsed:?} (idle timeout 5s)"
     );
     assert_eq!(limited(&server, "tcp_timeout"), 1);
+}
+
+#[tokio::test]
+async fn a_full_pair_table_forgets_its_oldest_a_query() {
+    let server = Harness::start(zone, |config| config.policy.explicit.max_pairs = 1).await;
+    let (first, second) = (server.client(1).await, server.client(2).await);
+    first.ask(&query("dual.example.", RecordType::A)).await;
+    // The table holds one pair: the second client's A pushes out the first client's.
+    second.ask(&query("dual.example.", RecordType::A)).await;
+
+    let forgotten = first.ask(&query("dual.example.", RecordType::AAAA)).await;
+    let remembered = second.ask(&query("dual.example.", RecordType::AAAA)).await;
+
+    assert_eq!(
+        aaaa_count(&forgotten),
+        1,
+        "its A forgotten: a lone, explicit AAAA"
+    );
+    assert_eq!(
+        aaaa_count(&remembered),
+        0,
+        "paired: filtered on a Teredo-only host"
+    );
+    assert_eq!(limited(&server, "pair_table"), 1);
 }
