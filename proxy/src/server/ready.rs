@@ -1,5 +1,6 @@
-//! Readiness (`/readyz`): ready once the listeners are bound and an upstream has answered.
-//! A real query's answer counts; until one comes, pathwise asks the upstreams itself (`. NS`,
+//! Readiness (`/readyz`): ready once the listeners are bound and an upstream has answered,
+//! whatever its answer (a SERVFAIL or REFUSED shows the server is there too). A real query's
+//! answer counts; until one comes, pathwise asks the upstreams itself (`. NS`,
 //! which any recursive resolver answers from cache), so that a server nobody has queried yet
 //! still becomes ready: a pod's readiness must not wait for its application's first lookup.
 

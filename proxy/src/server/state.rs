@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::explicit::PairTracker;
 use crate::metrics::{Limit, Metrics};
 use crate::singleflight::Singleflight;
-use crate::upstream::{DropReason, Forwarded, Outcome, UpstreamError, Upstreams};
+use crate::upstream::{DropReason, Forwarded, UpstreamError, Upstreams};
 
 /// Everything derived from one validated config; replaced whole on SIGHUP.
 pub struct Settings {
@@ -143,7 +143,7 @@ impl Shared {
             let upstream = upstreams.label(attempt.server);
             self.metrics
                 .record_upstream(upstream, attempt.outcome, attempt.elapsed);
-            if attempt.outcome == Outcome::Ok {
+            if attempt.reached {
                 self.upstream_answered();
             }
         }

@@ -176,6 +176,9 @@ pub struct Attempt {
     pub server: usize,
     /// How it ended.
     pub outcome: Outcome,
+    /// Whether the server answered, whatever the answer (SERVFAIL and REFUSED included): it
+    /// is there (upstream health, `/readyz`).
+    pub reached: bool,
     /// From sending the query to the outcome.
     pub elapsed: Duration,
 }
@@ -626,6 +629,7 @@ impl Upstreams {
         attempts.push(Attempt {
             server,
             outcome,
+            reached,
             elapsed,
         });
     }

@@ -130,6 +130,7 @@ async fn silence_times_out_and_fails_over_to_the_next_server() {
     let forwarded = upstreams.query(&query("www.example.", RecordType::A)).await;
 
     assert_second_answered(&forwarded, Outcome::Timeout);
+    assert!(!forwarded.attempts[0].reached, "silence is no answer");
     assert!(forwarded.attempts[0].elapsed >= TIMEOUT);
     assert_eq!(silent.queries(Transport::Udp), 1);
 }
@@ -175,6 +176,10 @@ async fn refused_fails_over_to_the_next_server_which_stays_up() {
     for _ in 0..4 {
         let forwarded = upstreams.query(&query("www.example.", RecordType::A)).await;
         assert_second_answered(&forwarded, Outcome::Error);
+        assert!(
+            forwarded.attempts[0].reached,
+            "a refusal is an answer (readiness)"
+        );
     }
     // It answers: four refusals in a row do not mark it down (health counts silence).
     assert!(upstreams.is_up(0));
@@ -197,6 +202,7 @@ async fn a_refusal_without_the_question_fails_over_at_once() {
                 forwarded.attempts[0].elapsed < TIMEOUT,
                 "{rcode}: not a timeout"
             );
+            assert!(forwarded.attempts[0].reached, "{rcode}: an answer");
         }
         assert!(
             upstreams.is_up(0),
