@@ -184,8 +184,8 @@ fn cases() -> Vec<Case> {
             false,
             true,
         ),
-        // SPEC §6 fails over on timeout, error and SERVFAIL; a server that refuses pathwise
-        // is failed over too (as dnsmasq and Unbound do), and alone it means SERVFAIL.
+        // pathwise fails over on timeout, error and SERVFAIL (SPEC §6), and on REFUSED too (as
+        // dnsmasq and Unbound do); a lone server that refuses means SERVFAIL.
         case(
             "REFUSED",
             Server::Udp(Box::new(|query, _| vec![rcode_answer(query, 5)])),

@@ -79,7 +79,8 @@ pub enum UpstreamError {
     /// Every server timed out, failed, or answered SERVFAIL or REFUSED.
     #[error("every upstream server failed")]
     AllFailed {
-        /// The last SERVFAIL or REFUSED answer as received, if any server gave one.
+        /// The last SERVFAIL or REFUSED answer as received, if any server gave one: for
+        /// diagnostics; it is never sent to a client as it is.
         last_declined: Option<Vec<u8>>,
     },
 }
@@ -129,7 +130,8 @@ impl Outcome {
 pub enum DropReason {
     /// Not an answer to the query sent: wrong source, ID or question, or garbage.
     Mismatch,
-    /// The question's name in another case than the 0x20-mixed one sent.
+    /// The question's name in another case than the 0x20-mixed one sent, or no question
+    /// (a refusal, `wire::answers`) where the case could have been checked.
     Case,
     /// The right ID and question over records cut short, padded, or larger than allowed.
     Malformed,
@@ -534,6 +536,8 @@ impl Upstreams {
         set_fresh_id(frame);
         let tcp = transport::tcp(address, frame, dropped);
         match transport::until(started + self.timeout, tcp).await {
+            // A refusal without a question says nothing about case or cookies.
+            Ok(answer) if wire::is_questionless(&answer) => Ok(answer),
             Ok(answer) => {
                 if expect.exact_case {
                     if wire::same_question_case(&frame[2..], &answer) {
@@ -559,6 +563,7 @@ impl Upstreams {
                 let udp = transport::udp(address, &frame[2..], relaxed, dropped);
                 let answer = transport::until(started + self.timeout, udp).await?;
                 match reason {
+                    _ if wire::is_questionless(&answer) => {}
                     DropReason::Case => self.case_folded(server),
                     _ if wire::cookie(&answer).is_none() => {
                         lock(&self.cookie_state[server]).server.clear();

@@ -109,13 +109,11 @@ pub(super) async fn udp(
                 None => {}
             }
         }
-        // A refusal without a question has no case to check; at worst a forged one makes
-        // pathwise ask the next server, as a forged REFUSED would.
+        // A refusal without a question has no case to check, so it is as suspect as one in
+        // the wrong case: a forger who guessed ID and port could otherwise make pathwise give
+        // up on the server.
         let answer = &buffer[..len];
-        if expect.exact_case
-            && !wire::is_questionless(answer)
-            && !wire::same_question_case(query, answer)
-        {
+        if expect.exact_case && !wire::same_question_case(query, answer) {
             trace!(%server, len, "an answer in another case than the 0x20 question");
             dropped.count(DropReason::Case);
             return Err(Failure::Suspect(DropReason::Case));

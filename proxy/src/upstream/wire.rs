@@ -58,7 +58,7 @@ pub(super) fn is_questionless(message: &[u8]) -> bool {
 }
 
 /// Whether `answer` is a refusal sent without the question: FORMERR, NOTIMP or REFUSED with
-/// QDCOUNT 0 and no records but an OPT. Servers answer so a query they could not or would not
+/// QDCOUNT 0 and no records but an OPT. It is never passed on: the server is failed over. Servers answer so a query they could not or would not
 /// read (NSD and Knot, e.g., for a class or an opcode they do not serve); waiting on for an
 /// answer with the question would only end in a timeout.
 fn is_questionless_refusal(answer: &[u8]) -> bool {
@@ -74,7 +74,11 @@ fn is_questionless_refusal(answer: &[u8]) -> bool {
         )
         && count(6) == Some(0)
         && count(8) == Some(0)
-        && count(10).is_some_and(|additional| additional <= 1)
+        && match count(10) {
+            Some(0) => true,
+            Some(1) => find_opt(answer).is_some(),
+            _ => false,
+        }
 }
 
 /// The header's 4-bit RCODE.

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use hickory_proto::op::Message;
+use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::RecordType;
 
 use super::{TIMEOUT, addresses, ip, outcomes, query, udp_upstreams};
 use crate::testing::cookie_of;
 use crate::testing::fake_upstream::{Action, FakeUpstream, Transport, address, qname};
 use crate::upstream::health::DOWN_AFTER;
-use crate::upstream::{DropReason, Outcome, UpstreamError};
+use crate::upstream::{DropReason, Outcome, UpstreamError, Upstreams};
 
 /// A name with enough letters that a forger cannot guess its mixed case.
 const NAME: &str = "MixedCaseNameWithManyLetters.example.";
@@ -34,12 +34,14 @@ fn sent_name(bytes: &[u8]) -> String {
     message.queries[0].name().to_string()
 }
 
-#[tokio::test]
-async fn a_forged_answer_in_the_wrong_case_sends_the_query_over_tcp() {
-    let server = FakeUpstream::start(|query: &Message, transport| {
+/// A server that sends `forged` over UDP (what a forger who guessed ID and port could send)
+/// before the real answer, 192.0.2.1, which it also sends over TCP. Asserts that a query gets
+/// the real answer, over TCP, with one answer dropped as suspect.
+async fn real_answer_over_tcp_after(forged: Action) -> (FakeUpstream, Upstreams, Vec<u8>) {
+    let server = FakeUpstream::start(move |query: &Message, transport| {
         let real = vec![address(qname(query), "192.0.2.1")];
         match transport {
-            Transport::Udp => vec![Action::WrongCase, Action::Answer(real)],
+            Transport::Udp => vec![forged.clone(), Action::Answer(real)],
             _ => vec![Action::Answer(real)],
         }
     })
@@ -52,6 +54,12 @@ async fn a_forged_answer_in_the_wrong_case_sends_the_query_over_tcp() {
     assert_eq!(addresses(&answer), [ip("192.0.2.1")]);
     assert_eq!(forwarded.dropped.of(DropReason::Case), 1);
     assert_eq!(server.queries(Transport::Tcp), 1);
+    (server, upstreams, answer)
+}
+
+#[tokio::test]
+async fn a_forged_answer_in_the_wrong_case_sends_the_query_over_tcp() {
+    let (server, upstreams, answer) = real_answer_over_tcp_after(Action::WrongCase).await;
     let sent = server.received();
     assert!(sent_name(&sent[0].1).eq_ignore_ascii_case(NAME));
     assert_ne!(
@@ -72,6 +80,35 @@ async fn a_forged_answer_in_the_wrong_case_sends_the_query_over_tcp() {
     let udp: Vec<_> = sent.iter().filter(|(t, _)| *t == Transport::Udp).collect();
     assert_eq!(udp.len(), 2);
     assert_ne!(sent_name(&udp[1].1), NAME);
+}
+
+#[tokio::test]
+async fn a_forged_refusal_without_the_question_sends_the_query_over_tcp() {
+    real_answer_over_tcp_after(Action::Questionless(ResponseCode::Refused)).await;
+}
+
+#[tokio::test]
+async fn a_refusal_without_the_question_over_tcp_leaves_0x20_on() {
+    let server = FakeUpstream::start(|_, _| vec![Action::Questionless(ResponseCode::NotImp)]).await;
+    let upstreams = udp_upstreams(&[server.addr()]);
+
+    for _ in 0..2 {
+        let forwarded = upstreams.query(&query(NAME, RecordType::A)).await;
+        assert!(matches!(
+            forwarded.result,
+            Err(UpstreamError::AllFailed { .. })
+        ));
+    }
+
+    // No answer showed the server's case: the second UDP query is still mixed.
+    let sent = server.received();
+    let udp: Vec<_> = sent.iter().filter(|(t, _)| *t == Transport::Udp).collect();
+    assert_eq!(udp.len(), 2, "one UDP query each, then TCP");
+    assert_ne!(
+        sent_name(&udp[1].1),
+        NAME,
+        "the case is mixed (2^-33 to fail)"
+    );
 }
 
 #[tokio::test]

@@ -44,41 +44,57 @@ fn answer_needs_qr_id_and_question() {
 #[test]
 fn only_a_refusal_may_leave_the_question_out() {
     let sent = query("www.example.", RecordType::A);
-    // The header alone, QR set, QDCOUNT 0, with this RCODE and these record counts.
-    let questionless = |rcode: u8, counts: [u8; 3]| {
+    // An OPT record (root name, type 41, size 1232) and an A record at the root.
+    let opt = [0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0];
+    let a = [0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 66];
+    // The header alone, QR set, QDCOUNT 0, with this RCODE and these records after it.
+    let questionless = |rcode: u8, answers: &[&[u8]], additional: &[&[u8]]| {
         let mut bare = as_response(&sent)[..12].to_vec();
         bare[3] = (bare[3] & 0xf0) | rcode;
-        bare[4..6].copy_from_slice(&[0, 0]);
-        for (at, count) in [6, 8, 10].into_iter().zip(counts) {
-            bare[at..at + 2].copy_from_slice(&[0, count]);
+        bare[4..12].copy_from_slice(&[
+            0,
+            0,
+            0,
+            answers.len() as u8,
+            0,
+            0,
+            0,
+            additional.len() as u8,
+        ]);
+        for record in answers.iter().chain(additional) {
+            bare.extend_from_slice(record);
         }
         bare
     };
     for rcode in [1, 4, 5] {
         assert!(
-            answers(&sent, &questionless(rcode, [0, 0, 0])),
+            answers(&sent, &questionless(rcode, &[], &[])),
             "rcode {rcode}"
         );
         assert!(
-            answers(&sent, &questionless(rcode, [0, 0, 1])),
+            answers(&sent, &questionless(rcode, &[], &[&opt])),
             "rcode {rcode}, OPT"
         );
         assert!(
-            !answers(&sent, &questionless(rcode, [1, 0, 0])),
-            "rcode {rcode}, a record"
+            !answers(&sent, &questionless(rcode, &[&a], &[])),
+            "rcode {rcode}, an answer"
         );
         assert!(
-            !answers(&sent, &questionless(rcode, [0, 0, 2])),
+            !answers(&sent, &questionless(rcode, &[], &[&a])),
+            "rcode {rcode}, an A extra"
+        );
+        assert!(
+            !answers(&sent, &questionless(rcode, &[], &[&opt, &opt])),
             "rcode {rcode}, 2 extra"
         );
     }
     for rcode in [0, 2, 3] {
         assert!(
-            !answers(&sent, &questionless(rcode, [0, 0, 0])),
+            !answers(&sent, &questionless(rcode, &[], &[])),
             "rcode {rcode}"
         );
     }
-    let mut other_id = questionless(5, [0, 0, 0]);
+    let mut other_id = questionless(5, &[], &[]);
     set_id(&mut other_id, 0x4321);
     assert!(!answers(&sent, &other_id));
 }
