@@ -7,6 +7,9 @@
 //! in lower case. The client must get the upstream's real record, then again from the cache,
 //! and never the forged one: with ID and port guessed, the letter case of the question, mixed
 //! by pathwise (DNS 0x20), is all a forger has left to guess, and [`NAME`] has 50 letters.
+//! Then all of it again with a fresh pathwise and forged refusals that carry no question
+//! (REFUSED, header only), which pathwise would take as a server's refusal: the client must
+//! still get the real record, not SERVFAIL.
 //!
 //! The flood stays inside a network namespace of the test's own: on the host's loopback,
 //! phase (a) would reach every UDP socket there, other tests' fake upstreams among them. So
@@ -74,7 +77,26 @@ fn run_inside_a_namespace() {
 }
 
 /// The flood and the two queries, inside the namespace.
+/// What the forged datagrams say.
+#[derive(Clone, Copy, Debug)]
+enum Forgery {
+    /// An answer for [`NAME`] in lower case with [`FORGED`].
+    Record,
+    /// A bare REFUSED header, no question.
+    Refusal,
+}
+
 fn flood_and_ask() {
+    let mut wrong = Vec::new();
+    for forgery in [Forgery::Record, Forgery::Refusal] {
+        wrong.extend(flood_and_ask_once(forgery).map(|w| format!("{forgery:?}: {w}")));
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
+/// One flood of `forgery`s against a fresh pathwise; what went wrong, if anything.
+fn flood_and_ask_once(forgery: Forgery) -> Option<String> {
+    eprintln!("forged datagrams: {forgery:?}");
     let udp = FakeUpstream::start(|query| {
         std::thread::sleep(HOLD);
         vec![a_response(query, &[REAL], 300)]
@@ -96,7 +118,7 @@ fn flood_and_ask() {
     let exact = exchange_port(&pathwise, upstream);
     let drops_before = drained(&pathwise, upstream, exact).expect("the exchange is open");
 
-    let mut forger = Forger::new(upstream);
+    let mut forger = Forger::new(upstream, forgery);
     let mut rng = Rng::new(Rng::fresh_seed());
     let mut figures = Vec::new();
     let started = Instant::now();
@@ -191,11 +213,8 @@ fn flood_and_ask() {
     if dropped > 0 {
         wrong.push("the kernel dropped forged datagrams: not every ID reached pathwise".into());
     }
-    assert!(
-        wrong.is_empty(),
-        "{}\n\n{answer}\n\n{again}\n\n{pathwise}",
-        wrong.join("\n")
-    );
+    (!wrong.is_empty())
+        .then(|| format!("{}\n\n{answer}\n\n{again}\n\n{pathwise}", wrong.join("\n")))
 }
 
 /// Waits (at most 5s) until the upstream got pathwise's query; returns when it did.
@@ -266,14 +285,14 @@ struct Forger {
     raw: Socket,
     plain: UdpSocket,
     upstream: SocketAddrV4,
-    /// A forged answer for [`NAME`] in lower case (its ID is patched per datagram).
+    /// The forged datagram (its ID is patched per datagram).
     answer: Vec<u8>,
     /// Datagrams sent so far.
     sent: usize,
 }
 
 impl Forger {
-    fn new(upstream: SocketAddrV4) -> Self {
+    fn new(upstream: SocketAddrV4, forgery: Forgery) -> Self {
         let raw = Socket::new(
             Domain::IPV4,
             Type::from(SOCK_RAW),
@@ -281,11 +300,16 @@ impl Forger {
         )
         .expect("a raw IPv4 socket (root has CAP_NET_RAW)");
         let query = Query::new(0, &NAME.to_ascii_lowercase(), rtype::A).to_bytes();
+        let answer = match forgery {
+            Forgery::Record => a_response(&query, &[FORGED], 3600),
+            // QR and RD set, RCODE 5; every count 0.
+            Forgery::Refusal => vec![0, 0, 0x81, 0x05, 0, 0, 0, 0, 0, 0, 0, 0],
+        };
         Self {
             raw,
             plain: UdpSocket::bind("127.0.0.1:0").expect("a plain UDP socket"),
             upstream,
-            answer: a_response(&query, &[FORGED], 3600),
+            answer,
             sent: 0,
         }
     }
