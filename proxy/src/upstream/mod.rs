@@ -76,10 +76,11 @@ pub enum UpstreamError {
     /// too long for a TCP frame.
     #[error("not a DNS query: {0} bytes")]
     BadQuery(usize),
-    /// Every server timed out, failed, or answered SERVFAIL or REFUSED.
+    /// Every server timed out, failed, or answered SERVFAIL or REFUSED (or another refusal
+    /// without the question).
     #[error("every upstream server failed")]
     AllFailed {
-        /// The last SERVFAIL or REFUSED answer as received, if any server gave one: for
+        /// The last such refusing answer as received, if any server gave one: for
         /// diagnostics; it is never sent to a client as it is.
         last_declined: Option<Vec<u8>>,
     },
@@ -250,7 +251,8 @@ enum Link {
 /// How one server's turn ended, for the failover loop.
 enum Turn {
     Answer(Vec<u8>),
-    /// SERVFAIL or REFUSED: the server is there but will not answer this; ask the next one.
+    /// SERVFAIL, REFUSED, or a refusal without the question: the server is there but will
+    /// not answer this; ask the next one.
     Declined(Vec<u8>),
     Failed,
 }
@@ -329,7 +331,8 @@ impl Upstreams {
     }
 
     /// Forwards one query (wire bytes; its ID is ignored) and returns the first answer that
-    /// is neither SERVFAIL nor REFUSED, trying the servers in strategy order, each for `upstream.timeout`.
+    /// is neither SERVFAIL nor REFUSED, trying the servers in strategy order, each for
+    /// `upstream.timeout`.
     pub async fn query(&self, query: &[u8]) -> Forwarded {
         let mut attempts = Vec::with_capacity(self.servers.len() + 1);
         let mut dropped = Dropped::default();

@@ -58,9 +58,10 @@ pub(super) fn is_questionless(message: &[u8]) -> bool {
 }
 
 /// Whether `answer` is a refusal sent without the question: FORMERR, NOTIMP or REFUSED with
-/// QDCOUNT 0 and no records but an OPT. It is never passed on: the server is failed over. Servers answer so a query they could not or would not
+/// QDCOUNT 0 and no records but an OPT. Servers answer so a query they could not or would not
 /// read (NSD and Knot, e.g., for a class or an opcode they do not serve); waiting on for an
-/// answer with the question would only end in a timeout.
+/// answer with the question would only end in a timeout. It is never passed on: the next
+/// server is asked.
 fn is_questionless_refusal(answer: &[u8]) -> bool {
     let count = |at: usize| {
         answer
