@@ -76,7 +76,6 @@ fn run_inside_a_namespace() {
     eprintln!("--- inside {}:\n{}", ns.name(), run.stderr());
 }
 
-/// The flood and the two queries, inside the namespace.
 /// What the forged datagrams say.
 #[derive(Clone, Copy, Debug)]
 enum Forgery {
@@ -86,6 +85,7 @@ enum Forgery {
     Refusal,
 }
 
+/// The floods and the queries after each, inside the namespace.
 fn flood_and_ask() {
     let mut wrong = Vec::new();
     for forgery in [Forgery::Record, Forgery::Refusal] {

@@ -63,11 +63,7 @@ pub(super) fn is_questionless(message: &[u8]) -> bool {
 /// answer with the question would only end in a timeout. It is never passed on: the next
 /// server is asked.
 fn is_questionless_refusal(answer: &[u8]) -> bool {
-    let count = |at: usize| {
-        answer
-            .get(at..at + 2)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]))
-    };
+    let count = |at: usize| u16_at(answer, at);
     is_questionless(answer)
         && matches!(
             rcode(answer),
@@ -102,11 +98,7 @@ pub(super) fn answers(query: &[u8], answer: &[u8]) -> bool {
 /// Whether every question and record the header counts is there, whole, with nothing after:
 /// a message cut short (or padded) is not an answer, whatever its ID and question say.
 pub(super) fn is_complete(message: &[u8]) -> bool {
-    let count = |at: usize| {
-        message
-            .get(at..at + 2)
-            .map(|bytes| usize::from(u16::from_be_bytes([bytes[0], bytes[1]])))
-    };
+    let count = |at: usize| u16_at(message, at).map(usize::from);
     let (Some(questions), Some(answers), Some(authority), Some(additional)) =
         (count(4), count(6), count(8), count(10))
     else {
@@ -290,12 +282,7 @@ fn find_opt(message: &[u8]) -> Option<Opt> {
     for _ in 0..qdcount(message)? {
         pos = name_end(message, pos)? + 4;
     }
-    let count = |at: usize| {
-        Some(u16::from_be_bytes([
-            *message.get(at)?,
-            *message.get(at + 1)?,
-        ]))
-    };
+    let count = |at: usize| u16_at(message, at);
     let (answers, authorities, additionals) = (count(6)?, count(8)?, count(10)?);
     for _ in 0..u32::from(answers) + u32::from(authorities) {
         pos = record_end(message, pos)?;
@@ -325,6 +312,12 @@ fn options(mut rdata: &[u8]) -> Option<Vec<(u16, &[u8])>> {
 }
 
 /// QDCOUNT, if the message has a header.
+/// The big-endian 16-bit number at `at` (a header count, a record's type), if it is there.
+fn u16_at(message: &[u8], at: usize) -> Option<u16> {
+    let bytes = message.get(at..at.checked_add(2)?)?;
+    Some(u16::from_be_bytes([bytes[0], bytes[1]]))
+}
+
 fn qdcount(message: &[u8]) -> Option<u16> {
     if message.len() < HEADER_LEN {
         return None;
