@@ -4,6 +4,7 @@
 mod admit;
 mod bind;
 pub mod context;
+mod decide;
 mod drain;
 mod http;
 pub mod limits;

@@ -8,16 +8,15 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
-use hickory_proto::rr::{RData, RecordType};
-use pathwise_policy::{
-    ARecord, AaaaDecision, ExplicitAsk, PathState, QueryFacts, ResponseFacts, decide, shape,
-};
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::RecordType;
+use pathwise_policy::{AaaaDecision, PathState, ResponseFacts, shape};
 use tokio::time::Instant;
 
-use super::admit::{Admission, admit, sibling_query};
+use super::admit::{Admission, admit};
 use super::context::{QueryContext, Source, Transport};
-use super::respond::{answer_edns, error_answer, finish_answer, truncated_answer};
+use super::decide::{Verdict, Wait};
+use super::respond::{Addressee, error_answer, finish_answer, normalise, truncated_answer};
 use super::state::{Settings, Shared};
 use crate::cache::render::{Rendered, Variant};
 use crate::cache::{CacheKey, Entry, Lookup};
@@ -37,7 +36,7 @@ pub enum Step {
 /// The pipeline over the shared state.
 #[derive(Clone)]
 pub struct Pipeline {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
 }
 
 impl Pipeline {
@@ -93,15 +92,11 @@ impl Pipeline {
         context.source = Source::CacheHit;
         let paths = self.shared.paths();
         let facts = entry.facts();
-        let ask = self.explicit_ask(&settings, &context, &key, facts, paths, true);
-        if ask.needs_hold {
+        let ask = self.ask(&settings, &context, &key, facts, paths, Wait::ReadyAtOnce);
+        let Verdict::Send(decision) = self.verdict(&settings, paths, &context, facts, &ask) else {
+            // The hold or the A lookup: only a task can wait.
             return self.defer(&settings, context, &key);
-        }
-        let a_record = self.a_record_cached(&context, &key);
-        let decision = decide_for(&settings, paths, &context, facts, ask.signals, a_record);
-        if decision == AaaaDecision::NeedARecord {
-            return self.defer(&settings, context, &key);
-        }
+        };
         if let Some(wire) = self.rendered_answer(
             &settings,
             &mut context,
@@ -150,20 +145,11 @@ impl Pipeline {
         };
         let paths = self.shared.paths();
         let facts = entry.facts();
-        let ask = self.explicit_ask(settings, context, key, facts, paths, false);
-        let a_record = self.a_record_cached(context, key);
-        let mut decision = decide_for(settings, paths, context, facts, ask.signals, a_record);
-        if decision == AaaaDecision::NeedARecord {
-            // As when the A lookup fails: the AAAA records stay.
-            decision = decide_for(
-                settings,
-                paths,
-                context,
-                facts,
-                ask.signals,
-                ARecord::Absent,
-            );
-        }
+        let ask = self.ask(settings, context, key, facts, paths, Wait::Never);
+        let Verdict::Send(decision) = self.verdict(settings, paths, context, facts, &ask) else {
+            // Not reached: an ask gathered with `Wait::Never` neither holds nor looks up.
+            return self.fail(context, ResponseCode::ServFail);
+        };
         let answer = entry.response_at(age, stale);
         self.shape_and_finish(settings, context, answer, decision)
     }
@@ -254,28 +240,21 @@ impl Pipeline {
         };
         let paths = self.shared.paths();
         let facts = &ResponseFacts::of(&answer);
-        let mut ask = self.explicit_ask(&settings, &context, &key, facts, paths, from_cache);
-        if ask.needs_hold {
-            let hold = settings.config.policy.explicit.hold;
-            let paired = self
-                .shared
-                .pairs
-                .wait_for_a(context.client.ip(), key.name(), hold)
-                .await;
-            ask.signals.lone_aaaa = !paired;
-        }
-        let mut a_record = self.a_record_cached(&context, &key);
-        let mut decision = decide_for(&settings, paths, &context, facts, ask.signals, a_record);
-        if decision == AaaaDecision::NeedARecord {
-            a_record = self.a_record_fetched(&settings, &context).await;
-            decision = decide_for(&settings, paths, &context, facts, ask.signals, a_record);
-        }
+        let wait = if from_cache {
+            Wait::ReadyAtOnce
+        } else {
+            Wait::AfterUpstream
+        };
+        let ask = self.ask(&settings, &context, &key, facts, paths, wait);
+        let decision = self
+            .decide_after_waiting(&settings, paths, &context, &key, facts, ask)
+            .await;
         self.shape_and_finish(&settings, &mut context, answer, decision)
     }
 
     /// Asks upstream once for all concurrent identical misses, caches what comes back, and
     /// returns it; `None` when every upstream failed or the answer did not parse.
-    async fn fetch(
+    pub(super) async fn fetch(
         &self,
         settings: &Arc<Settings>,
         key: &CacheKey,
@@ -298,77 +277,6 @@ impl Pipeline {
             })
             .await;
         shared_answer.map(|message| Message::clone(&message))
-    }
-
-    /// The explicit-ask signals of this query (SPEC §4), and whether the lone-AAAA rule wants
-    /// to wait for a late A query before deciding (only for answers ready at once that carry
-    /// IPv6 data the filter could remove: waiting on anything else changes nothing).
-    fn explicit_ask(
-        &self,
-        settings: &Settings,
-        context: &QueryContext,
-        key: &CacheKey,
-        facts: &ResponseFacts,
-        paths: PathState,
-        answered_at_once: bool,
-    ) -> Ask {
-        let explicit = &settings.config.policy.explicit;
-        let client = context.client.ip();
-        let mut signals = ExplicitAsk {
-            client: explicit.clients.iter().any(|net| net.contains(&client)),
-            edns_option: context.edns_option,
-            lone_aaaa: false,
-        };
-        let mut needs_hold = false;
-        if explicit.lone_aaaa && context.qtype == RecordType::AAAA {
-            let paired = self.shared.pairs.a_seen(client, key.name(), Instant::now());
-            signals.lone_aaaa = !paired;
-            let filter_active = settings.policy.filter_aaaa.active(paths).is_some();
-            needs_hold = !paired
-                && answered_at_once
-                && filter_active
-                && !signals.client
-                && !signals.edns_option
-                && !explicit.hold.is_zero()
-                && facts.has_ipv6_data();
-        }
-        Ask {
-            signals,
-            needs_hold,
-        }
-    }
-
-    /// Whether the queried name has an A record, from cache only.
-    fn a_record_cached(&self, context: &QueryContext, key: &CacheKey) -> ARecord {
-        if context.qtype != RecordType::AAAA {
-            return ARecord::Unknown;
-        }
-        match self
-            .shared
-            .cache
-            .get(&key.with_qtype(RecordType::A), Instant::now())
-        {
-            Lookup::Hit { entry, .. } if entry.has_a_record() => ARecord::Present,
-            Lookup::Hit { .. } => ARecord::Absent,
-            _ => ARecord::Unknown,
-        }
-    }
-
-    /// Whether the queried name has an A record, asking upstream (`policy.require_a`).
-    async fn a_record_fetched(&self, settings: &Arc<Settings>, context: &QueryContext) -> ARecord {
-        let query = sibling_query(&context.query, RecordType::A);
-        let Some(key) = CacheKey::from_query(&query) else {
-            return ARecord::Absent;
-        };
-        let Ok(wire) = query.to_vec() else {
-            return ARecord::Absent;
-        };
-        match self.fetch(settings, &key, &wire).await {
-            Some(answer) => a_record_in(&answer),
-            // Unknown after asking: keep the AAAA records, so that an IPv6-only name whose A
-            // lookup failed still resolves (the client's own A query fails the same way).
-            None => ARecord::Absent,
-        }
     }
 
     /// Shape (SPEC §4, §5), fit (the client's size) and record.
@@ -463,15 +371,9 @@ impl Pipeline {
     }
 }
 
-/// The explicit signals, and whether to wait for a late A.
-struct Ask {
-    signals: ExplicitAsk,
-    needs_hold: bool,
-}
-
 /// Shapes `answer` (the cached response at age 0) for `variant` and encodes it as
-/// [`finish_answer`] would for a client with ID 0 and RD, CD clear, whose question is the
-/// cached one.
+/// [`finish_answer`] would (through the same [`normalise`]) for a client with ID 0 and RD, CD
+/// clear, whose question is the cached one.
 fn render(
     settings: &Settings,
     mut answer: Message,
@@ -484,51 +386,15 @@ fn render(
         &settings.table,
         settings.policy.filtered_ttl,
     );
-    let metadata = &mut answer.metadata;
-    metadata.id = 0;
-    metadata.message_type = MessageType::Response;
-    metadata.op_code = OpCode::Query;
-    metadata.authoritative = false;
-    metadata.truncation = false;
-    metadata.recursion_desired = false;
-    metadata.checking_disabled = false;
-    metadata.recursion_available = true;
-    answer.edns = variant.edns.map(answer_edns);
-    if answer.edns.is_none() && u16::from(answer.metadata.response_code) > 0x0f {
-        answer.metadata.response_code = ResponseCode::ServFail;
-    }
+    let neutral = Addressee {
+        id: 0,
+        recursion_desired: false,
+        checking_disabled: false,
+        queries: None,
+        edns: variant.edns,
+    };
+    normalise(&mut answer, &neutral);
     let rcode = answer.metadata.response_code;
     let wire = answer.to_vec().ok()?;
     Rendered::new(stamp, variant, wire, report, rcode)
-}
-
-/// The AAAA decision for an answer with these `facts` to this query.
-fn decide_for(
-    settings: &Settings,
-    paths: PathState,
-    context: &QueryContext,
-    facts: &ResponseFacts,
-    explicit: ExplicitAsk,
-    a_record: ARecord,
-) -> AaaaDecision {
-    let query = QueryFacts {
-        explicit,
-        dnssec_ok: context.dnssec_ok(),
-        a_record,
-    };
-    decide(&settings.policy, paths, &query, facts)
-}
-
-/// Whether an answer to an A query shows an A record: NODATA, NXDOMAIN and failures say no.
-fn a_record_in(answer: &Message) -> ARecord {
-    let present = answer.metadata.response_code == ResponseCode::NoError
-        && answer
-            .answers
-            .iter()
-            .any(|record| matches!(record.data, RData::A(_)));
-    if present {
-        ARecord::Present
-    } else {
-        ARecord::Absent
-    }
 }

@@ -57,28 +57,67 @@ pub(crate) fn answer_edns(dnssec_ok: bool) -> Edns {
     edns
 }
 
-/// Makes `answer` the answer to this client's query and encodes it: the client's ID, RD and CD,
-/// its question as written (case included), an OPT record only if the query had one, and, over
-/// UDP, truncation with TC when the answer is larger than the client accepts.
-pub(crate) fn finish_answer(context: &mut QueryContext, mut answer: Message) -> Vec<u8> {
-    let query = &context.query.metadata;
-    answer.metadata.id = query.id;
-    answer.metadata.message_type = MessageType::Response;
-    answer.metadata.op_code = OpCode::Query;
-    answer.metadata.authoritative = false;
-    answer.metadata.truncation = false;
-    answer.metadata.recursion_desired = query.recursion_desired;
-    answer.metadata.checking_disabled = query.checking_disabled;
-    answer.metadata.recursion_available = true;
-    answer.queries.clone_from(&context.query.queries);
-    answer.edns = context
-        .client_edns
-        .as_ref()
-        .map(|_| answer_edns(context.dnssec_ok()));
+/// What an answer takes from the query it answers: the rest of its header is pathwise's own.
+pub(crate) struct Addressee<'a> {
+    /// The query's ID.
+    pub(crate) id: u16,
+    /// The query's RD bit, echoed (RFC 1035 section 4.1.1).
+    pub(crate) recursion_desired: bool,
+    /// The query's CD bit, echoed (RFC 4035 section 3.2.2).
+    pub(crate) checking_disabled: bool,
+    /// The question as the client wrote it (case included); `None` keeps the answer's own.
+    pub(crate) queries: Option<&'a [hickory_proto::op::Query]>,
+    /// `None`: the query had no OPT record, and the answer gets none; `Some(do)`: an OPT
+    /// record with pathwise's payload size and the client's DO bit.
+    pub(crate) edns: Option<bool>,
+}
+
+impl<'a> Addressee<'a> {
+    /// The client of `context`.
+    pub(crate) fn of(context: &'a QueryContext) -> Self {
+        let query = &context.query.metadata;
+        Self {
+            id: query.id,
+            recursion_desired: query.recursion_desired,
+            checking_disabled: query.checking_disabled,
+            queries: Some(&context.query.queries),
+            edns: context
+                .client_edns
+                .as_ref()
+                .map(|_| context.dnssec_ok()),
+        }
+    }
+}
+
+/// Makes `answer` (upstream's, shaped) pathwise's answer to `to`: its ID, RD, CD, question and
+/// EDNS; RA set, AA and TC clear; an extended rcode that cannot travel without OPT becomes
+/// SERVFAIL. The one normaliser of answers: the rendered fast path (with a neutral addressee
+/// patched per client later) and the slow path both go through it.
+pub(crate) fn normalise(answer: &mut Message, to: &Addressee<'_>) {
+    let metadata = &mut answer.metadata;
+    metadata.id = to.id;
+    metadata.message_type = MessageType::Response;
+    metadata.op_code = OpCode::Query;
+    metadata.authoritative = false;
+    metadata.truncation = false;
+    metadata.recursion_desired = to.recursion_desired;
+    metadata.checking_disabled = to.checking_disabled;
+    metadata.recursion_available = true;
+    if let Some(queries) = to.queries {
+        answer.queries.clear();
+        answer.queries.extend_from_slice(queries);
+    }
+    answer.edns = to.edns.map(answer_edns);
     // The extended rcode bits live in the OPT record; without one only the low 4 bits travel.
     if answer.edns.is_none() && u16::from(answer.metadata.response_code) > 0x0f {
         answer.metadata.response_code = ResponseCode::ServFail;
     }
+}
+
+/// Makes `answer` the answer to this client's query ([`normalise`]) and encodes it; over UDP
+/// an answer larger than the client accepts is cut to its header, question and OPT with TC.
+pub(crate) fn finish_answer(context: &mut QueryContext, mut answer: Message) -> Vec<u8> {
+    normalise(&mut answer, &Addressee::of(context));
     context.rcode = answer.metadata.response_code;
     let wire = encode_or_header(&answer);
     let limit = match context.transport {
