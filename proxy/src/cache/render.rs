@@ -31,12 +31,27 @@ pub struct Rendered {
     pub variant: Variant,
     /// The answer: ID 0, RD and CD clear, every TTL as served at age 0.
     wire: Vec<u8>,
-    /// Where each TTL is (OPT excluded).
+    /// Where each TTL is that counts down with age (OPT excluded).
     ttl_offsets: Vec<u16>,
+    /// The TTLs that shaping capped (the SOA of a filtered NODATA): where each is, and its
+    /// value at age 0 before the cap. Served at an age, such a TTL is the smaller of its own
+    /// count-down and the cap, as the slow path's shaping of the aged answer makes it.
+    capped: Vec<(u16, u32)>,
+    /// The cap of `capped`.
+    cap: u32,
     /// What shaping did, for the metrics.
     pub report: ShapeReport,
     /// The response code it carries.
     pub rcode: ResponseCode,
+}
+
+/// TTLs capped by shaping: the SOA records of a filtered NODATA answer.
+#[derive(Clone, Debug, Default)]
+pub struct Capped {
+    /// The cap (`policy.filtered_ttl`).
+    pub cap: u32,
+    /// The SOA TTLs in the authority section at age 0 before the cap, in order.
+    pub soa_ttls: Vec<u32>,
 }
 
 /// Header bits patched per client.
@@ -44,6 +59,7 @@ const RD: u8 = 0x01;
 const CD: u8 = 0x10;
 const HEADER: usize = 12;
 const OPT: u16 = 41;
+const SOA: u16 = 6;
 
 impl Rendered {
     /// Wraps an encoded answer; `None` if its records cannot be walked (then it is not used).
@@ -53,13 +69,22 @@ impl Rendered {
         wire: Vec<u8>,
         report: ShapeReport,
         rcode: ResponseCode,
+        capped: Option<Capped>,
     ) -> Option<Self> {
-        let ttl_offsets = ttl_offsets(&wire)?;
+        let (mut ttl_offsets, soa_offsets) = ttl_offsets(&wire)?;
+        let Capped { cap, soa_ttls } = capped.unwrap_or_default();
+        if !soa_ttls.is_empty() && soa_ttls.len() != soa_offsets.len() {
+            return None;
+        }
+        let capped: Vec<(u16, u32)> = soa_offsets.into_iter().zip(soa_ttls).collect();
+        ttl_offsets.retain(|offset| !capped.iter().any(|(at, _)| at == offset));
         Some(Self {
             stamp,
             variant,
             wire,
             ttl_offsets,
+            capped,
+            cap,
             report,
             rcode,
         })
@@ -68,27 +93,23 @@ impl Rendered {
     /// The answer to the query `packet` at `age_secs`, if it fits in `limit` bytes and the
     /// query's question is the rendered one; `None` sends the caller down the slow path.
     pub fn answer_to(&self, packet: &[u8], age_secs: u32, limit: usize) -> Option<Vec<u8>> {
-        if self.wire.len() > limit || packet.len() < HEADER {
-            return None;
-        }
-        let question_end = question_end(packet, HEADER)?;
-        let type_at = question_end - 4;
-        if question_end > self.wire.len()
-            || !self.wire[HEADER..type_at].eq_ignore_ascii_case(&packet[HEADER..type_at])
-            || self.wire[type_at..question_end] != packet[type_at..question_end]
-        {
+        if self.wire.len() > limit {
             return None;
         }
         let mut wire = self.wire.clone();
-        wire[..2].copy_from_slice(&packet[..2]);
-        wire[2] |= packet[2] & RD;
-        wire[3] |= packet[3] & CD;
-        wire[HEADER..question_end].copy_from_slice(&packet[HEADER..question_end]);
+        if !address_to(&mut wire, packet) {
+            return None;
+        }
         if age_secs > 0 {
             for &offset in &self.ttl_offsets {
                 let at = usize::from(offset);
                 let ttl = u32::from_be_bytes([wire[at], wire[at + 1], wire[at + 2], wire[at + 3]]);
                 wire[at..at + 4].copy_from_slice(&ttl.saturating_sub(age_secs).to_be_bytes());
+            }
+            for &(offset, uncapped) in &self.capped {
+                let at = usize::from(offset);
+                let ttl = uncapped.saturating_sub(age_secs).min(self.cap);
+                wire[at..at + 4].copy_from_slice(&ttl.to_be_bytes());
             }
         }
         Some(wire)
@@ -96,8 +117,37 @@ impl Rendered {
 
     /// Bytes held, for the memory accounting of the cache.
     pub fn size(&self) -> usize {
-        std::mem::size_of::<Self>() + self.wire.capacity() + self.ttl_offsets.capacity() * 2
+        std::mem::size_of::<Self>()
+            + self.wire.capacity()
+            + self.ttl_offsets.capacity() * 2
+            + self.capped.capacity() * std::mem::size_of::<(u16, u32)>()
     }
+}
+
+/// Makes the encoded answer `wire` the answer to the query `packet`: the query's ID, its RD and
+/// CD bits (ORed into the answer's), and its question as the client wrote it, case included,
+/// over the answer's own. Names in the answer compressed against the question then read in
+/// the client's case too. False, with `wire` untouched, when the query's question is not the
+/// answer's (case aside) or either cannot be read in place (a compressed question name).
+pub(crate) fn address_to(wire: &mut [u8], packet: &[u8]) -> bool {
+    if packet.len() < HEADER || wire.len() < HEADER {
+        return false;
+    }
+    let Some(question_end) = question_end(packet, HEADER) else {
+        return false;
+    };
+    let type_at = question_end - 4;
+    if question_end > wire.len()
+        || !wire[HEADER..type_at].eq_ignore_ascii_case(&packet[HEADER..type_at])
+        || wire[type_at..question_end] != packet[type_at..question_end]
+    {
+        return false;
+    }
+    wire[..2].copy_from_slice(&packet[..2]);
+    wire[2] |= packet[2] & RD;
+    wire[3] |= packet[3] & CD;
+    wire[HEADER..question_end].copy_from_slice(&packet[HEADER..question_end]);
+    true
 }
 
 /// The offset just past the question that starts at `at` (one question: name, type, class);
@@ -122,20 +172,24 @@ fn name_end(wire: &[u8], mut at: usize, pointers: bool) -> Option<usize> {
     }
 }
 
-/// The offset of every TTL in `wire` (answer, authority and additional records; not OPT's).
-fn ttl_offsets(wire: &[u8]) -> Option<Vec<u16>> {
+/// The offset of every TTL in `wire` (answer, authority and additional records; not OPT's),
+/// and of those of the SOA records in the authority section.
+fn ttl_offsets(wire: &[u8]) -> Option<(Vec<u16>, Vec<u16>)> {
     if wire.len() < HEADER {
         return None;
     }
     let count = |at: usize| usize::from(u16::from_be_bytes([wire[at], wire[at + 1]]));
     let questions = count(4);
-    let records = count(6) + count(8) + count(10);
+    let answers = count(6);
+    let records = answers + count(8) + count(10);
+    let authority = answers..answers + count(8);
     let mut at = HEADER;
     for _ in 0..questions {
         at = name_end(wire, at, true)? + 4;
     }
     let mut offsets = Vec::with_capacity(records);
-    for _ in 0..records {
+    let mut soa = Vec::new();
+    for index in 0..records {
         at = name_end(wire, at, true)?;
         let fixed = wire.get(at..at + 10)?;
         let rtype = u16::from_be_bytes([fixed[0], fixed[1]]);
@@ -143,12 +197,15 @@ fn ttl_offsets(wire: &[u8]) -> Option<Vec<u16>> {
         if rtype != OPT {
             offsets.push(u16::try_from(at + 4).ok()?);
         }
+        if rtype == SOA && authority.contains(&index) {
+            soa.push(u16::try_from(at + 4).ok()?);
+        }
         at += 10 + rdlength;
         if at > wire.len() {
             return None;
         }
     }
-    (at == wire.len()).then_some(offsets)
+    (at == wire.len()).then_some((offsets, soa))
 }
 
 #[cfg(test)]
@@ -199,6 +256,7 @@ mod tests {
             answer(),
             ShapeReport::default(),
             ResponseCode::NoError,
+            None,
         )
         .expect("walkable")
     }
@@ -253,7 +311,8 @@ mod tests {
                 variant,
                 wire,
                 ShapeReport::default(),
-                ResponseCode::NoError
+                ResponseCode::NoError,
+                None
             )
             .is_none()
         );

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hickory_proto::op::{Message, ResponseCode};
-use hickory_proto::rr::RecordType;
+use hickory_proto::rr::{RData, RecordType};
 use pathwise_policy::{AaaaDecision, PathState, ResponseFacts, shape};
 use tokio::time::Instant;
 
@@ -18,7 +18,7 @@ use super::context::{QueryContext, Source, Transport};
 use super::decide::{Verdict, Wait};
 use super::respond::{Addressee, error_answer, finish_answer, normalise, truncated_answer};
 use super::state::{Settings, Shared};
-use crate::cache::render::{Rendered, Variant};
+use crate::cache::render::{Capped, Rendered, Variant};
 use crate::cache::{CacheKey, Entry, Lookup};
 use crate::metrics::{CacheResult, Limit, QueryRecord};
 
@@ -181,7 +181,7 @@ impl Pipeline {
     /// once per settings, path state and decision), patched for this client; `None` when it
     /// does not apply (truncation needed, an unusual question), and the slow path answers.
     #[allow(clippy::too_many_arguments)]
-    fn rendered_answer(
+    pub(super) fn rendered_answer(
         &self,
         settings: &Settings,
         context: &mut QueryContext,
@@ -280,7 +280,7 @@ impl Pipeline {
     }
 
     /// Shape (SPEC §4, §5), fit (the client's size) and record.
-    fn shape_and_finish(
+    pub(super) fn shape_and_finish(
         &self,
         settings: &Settings,
         context: &mut QueryContext,
@@ -380,6 +380,12 @@ fn render(
     stamp: u64,
     variant: Variant,
 ) -> Option<Rendered> {
+    let soa_ttls: Vec<u32> = answer
+        .authorities
+        .iter()
+        .filter(|record| matches!(record.data, RData::SOA(_)))
+        .map(|record| record.ttl)
+        .collect();
     let report = shape(
         &mut answer,
         variant.decision,
@@ -390,11 +396,16 @@ fn render(
         id: 0,
         recursion_desired: false,
         checking_disabled: false,
-        queries: None,
         edns: variant.edns,
     };
     normalise(&mut answer, &neutral);
     let rcode = answer.metadata.response_code;
     let wire = answer.to_vec().ok()?;
-    Rendered::new(stamp, variant, wire, report, rcode)
+    // A filtered NODATA's SOA TTLs were capped: served later, each is its own count-down or
+    // the cap, whichever is smaller.
+    let capped = report.nodata.then(|| Capped {
+        cap: settings.policy.filtered_ttl,
+        soa_ttls,
+    });
+    Rendered::new(stamp, variant, wire, report, rcode, capped)
 }

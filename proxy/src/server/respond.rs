@@ -4,6 +4,7 @@
 use hickory_proto::op::{Edns, Header, Message, MessageType, Metadata, OpCode, ResponseCode};
 
 use super::context::{QueryContext, Transport};
+use crate::cache::render::address_to;
 
 /// The UDP payload size pathwise advertises (the DNS flag day 2020 value).
 pub(crate) const ADVERTISED_UDP_SIZE: u16 = 1232;
@@ -58,42 +59,37 @@ pub(crate) fn answer_edns(dnssec_ok: bool) -> Edns {
 }
 
 /// What an answer takes from the query it answers: the rest of its header is pathwise's own.
-pub(crate) struct Addressee<'a> {
+pub(crate) struct Addressee {
     /// The query's ID.
     pub(crate) id: u16,
     /// The query's RD bit, echoed (RFC 1035 section 4.1.1).
     pub(crate) recursion_desired: bool,
     /// The query's CD bit, echoed (RFC 4035 section 3.2.2).
     pub(crate) checking_disabled: bool,
-    /// The question as the client wrote it (case included); `None` keeps the answer's own.
-    pub(crate) queries: Option<&'a [hickory_proto::op::Query]>,
     /// `None`: the query had no OPT record, and the answer gets none; `Some(do)`: an OPT
     /// record with pathwise's payload size and the client's DO bit.
     pub(crate) edns: Option<bool>,
 }
 
-impl<'a> Addressee<'a> {
+impl Addressee {
     /// The client of `context`.
-    pub(crate) fn of(context: &'a QueryContext) -> Self {
+    pub(crate) fn of(context: &QueryContext) -> Self {
         let query = &context.query.metadata;
         Self {
             id: query.id,
             recursion_desired: query.recursion_desired,
             checking_disabled: query.checking_disabled,
-            queries: Some(&context.query.queries),
-            edns: context
-                .client_edns
-                .as_ref()
-                .map(|_| context.dnssec_ok()),
+            edns: context.client_edns.as_ref().map(|_| context.dnssec_ok()),
         }
     }
 }
 
-/// Makes `answer` (upstream's, shaped) pathwise's answer to `to`: its ID, RD, CD, question and
-/// EDNS; RA set, AA and TC clear; an extended rcode that cannot travel without OPT becomes
-/// SERVFAIL. The one normaliser of answers: the rendered fast path (with a neutral addressee
-/// patched per client later) and the slow path both go through it.
-pub(crate) fn normalise(answer: &mut Message, to: &Addressee<'_>) {
+/// Makes `answer` (upstream's, shaped) pathwise's answer to `to`: its ID, RD, CD and EDNS;
+/// RA set, AA and TC clear; an extended rcode that cannot travel without OPT becomes SERVFAIL.
+/// The question stays the answer's own: the client's spelling of it is patched into the
+/// encoded answer ([`address_to`]). The one normaliser of answers: the rendered fast path
+/// (with a neutral addressee, the client patched in per hit) and the slow path both use it.
+pub(crate) fn normalise(answer: &mut Message, to: &Addressee) {
     let metadata = &mut answer.metadata;
     metadata.id = to.id;
     metadata.message_type = MessageType::Response;
@@ -103,10 +99,6 @@ pub(crate) fn normalise(answer: &mut Message, to: &Addressee<'_>) {
     metadata.recursion_desired = to.recursion_desired;
     metadata.checking_disabled = to.checking_disabled;
     metadata.recursion_available = true;
-    if let Some(queries) = to.queries {
-        answer.queries.clear();
-        answer.queries.extend_from_slice(queries);
-    }
     answer.edns = to.edns.map(answer_edns);
     // The extended rcode bits live in the OPT record; without one only the low 4 bits travel.
     if answer.edns.is_none() && u16::from(answer.metadata.response_code) > 0x0f {
@@ -114,12 +106,19 @@ pub(crate) fn normalise(answer: &mut Message, to: &Addressee<'_>) {
     }
 }
 
-/// Makes `answer` the answer to this client's query ([`normalise`]) and encodes it; over UDP
-/// an answer larger than the client accepts is cut to its header, question and OPT with TC.
+/// Makes `answer` the answer to this client's query ([`normalise`], then its question as
+/// written patched in, as on the fast path) and encodes it; over UDP an answer larger than the
+/// client accepts is cut to its header, question and OPT with TC.
 pub(crate) fn finish_answer(context: &mut QueryContext, mut answer: Message) -> Vec<u8> {
     normalise(&mut answer, &Addressee::of(context));
     context.rcode = answer.metadata.response_code;
-    let wire = encode_or_header(&answer);
+    let mut wire = encode_or_header(&answer);
+    // The client's spelling of the question, over the cached one; where that cannot be done
+    // in place (a question that is not the answer's), the answer takes the client's question.
+    if !address_to(&mut wire, &context.wire) {
+        answer.queries.clone_from(&context.query.queries);
+        wire = encode_or_header(&answer);
+    }
     let limit = match context.transport {
         Transport::Udp => context.max_udp_size(),
         Transport::Tcp => usize::from(u16::MAX),
@@ -128,6 +127,7 @@ pub(crate) fn finish_answer(context: &mut QueryContext, mut answer: Message) -> 
         return wire;
     }
     context.truncated = true;
+    answer.queries.clone_from(&context.query.queries);
     truncated(&answer)
 }
 

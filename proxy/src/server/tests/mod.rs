@@ -12,6 +12,7 @@ mod explicit;
 mod forwarding;
 mod ladder;
 mod limits;
+mod same_bytes;
 mod shaping;
 mod transport;
 mod zone;
