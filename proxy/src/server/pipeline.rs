@@ -403,7 +403,7 @@ fn render(
     let wire = answer.to_vec().ok()?;
     // A filtered NODATA's SOA TTLs were capped: served later, each is its own count-down or
     // the cap, whichever is smaller.
-    let capped = report.nodata.then(|| Capped {
+    let capped = report.nodata.then_some(Capped {
         cap: settings.policy.filtered_ttl,
         soa_ttls,
     });
