@@ -58,10 +58,13 @@ pub const LIMITED_TOTAL: &str = "pathwise_limited_total";
 pub const UPSTREAM_DROPPED_TOTAL: &str = "pathwise_upstream_dropped_total";
 /// Whether each `upstream` is up (1) or marked down after failing (0) (beyond SPEC §9).
 pub const UPSTREAM_UP: &str = "pathwise_upstream_up";
+/// Queries whose handling panicked and were dropped, by `transport`.
+pub const QUERY_PANICS_TOTAL: &str = "pathwise_query_panics_total";
 
 /// The metrics pathwise adds to SPEC §9's: name, Prometheus type, label names.
-pub const BEYOND_SPEC: [(&str, &str, &[&str]); 3] = [
+pub const BEYOND_SPEC: [(&str, &str, &[&str]); 4] = [
     (LIMITED_TOTAL, "counter", &["limit"]),
     (UPSTREAM_DROPPED_TOTAL, "counter", &["reason"]),
     (UPSTREAM_UP, "gauge", &["upstream"]),
+    (QUERY_PANICS_TOTAL, "counter", &["transport"]),
 ];

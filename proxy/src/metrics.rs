@@ -191,6 +191,8 @@ pub struct Metrics {
     /// By [`DropReason::ALL`] index.
     dropped: Vec<IntCounter>,
     upstream_up: IntGaugeVec,
+    /// By [`Transport`] (UDP, TCP).
+    query_panics: [IntCounter; 2],
 }
 
 impl Metrics {
@@ -260,6 +262,9 @@ impl Metrics {
             .map(|reason| dropped_vec.with_label_values(&[reason.as_str()]))
             .collect();
         let upstream_up = gauge_vec(&registry, UPSTREAM_UP, &["upstream"]);
+        let panics_vec = counter_vec(&registry, QUERY_PANICS_TOTAL, &["transport"]);
+        let query_panics = [Transport::Udp, Transport::Tcp]
+            .map(|transport| panics_vec.with_label_values(&[transport.as_str()]));
         let build_info = gauge_vec(&registry, BUILD_INFO, &["version"]);
         build_info
             .with_label_values(&[env!("CARGO_PKG_VERSION")])
@@ -287,7 +292,13 @@ impl Metrics {
             limited,
             dropped,
             upstream_up,
+            query_panics,
         }
+    }
+
+    /// Counts one query over `transport` whose handling panicked.
+    pub fn record_panic(&self, transport: Transport) {
+        self.query_panics[transport as usize].inc();
     }
 
     /// Counts one time `limit` was hit.
@@ -492,6 +503,7 @@ fn help(name: &str) -> String {
             "Upstream answers dropped as not answering the query sent, by reason."
         }
         UPSTREAM_UP => "Whether the upstream is up (1) or marked down after failing (0).",
+        QUERY_PANICS_TOTAL => "Queries whose handling panicked and were dropped, by transport.",
         _ => "",
     };
     help.to_owned()

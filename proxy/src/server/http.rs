@@ -147,13 +147,23 @@ async fn route(head: &[u8], shared: &Arc<Shared>) -> Response {
                 head_only: false,
             }
         }
-        "/healthz" => Response::text(200, "ok\n"),
+        "/healthz" => healthz(shared),
         "/readyz" if shared.is_ready() => Response::text(200, "ready\n"),
         "/readyz" => Response::text(503, "not ready: no upstream has answered yet\n"),
         _ => paths(shared).await,
     };
     response.head_only = head_only;
     response
+}
+
+/// `/healthz`: ok while every listener serves; 503 naming those that ended.
+fn healthz(shared: &Shared) -> Response {
+    let ended = shared.liveness.ended();
+    if ended.is_empty() {
+        Response::text(200, "ok\n")
+    } else {
+        Response::text(503, &format!("listener ended: {}\n", ended.join(", ")))
+    }
 }
 
 /// `/paths`: as `pathwise paths --json`, with the server's own (stabilised) path state.

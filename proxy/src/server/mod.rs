@@ -6,6 +6,7 @@ mod bind;
 pub mod context;
 mod decide;
 mod drain;
+mod guard;
 mod http;
 pub mod limits;
 pub mod pipeline;
@@ -15,6 +16,8 @@ pub mod state;
 mod tcp;
 mod udp;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -97,11 +100,18 @@ pub async fn run(
     let in_flight = InFlight::default();
     let (stop, stopped) = watch::channel(false);
     let mut loops = Vec::new();
+    // Each listener loop runs watched: one that ends while not stopping fails /healthz.
+    let watch = |name: String, serve: Pin<Box<dyn Future<Output = ()> + Send>>| {
+        let liveness = Arc::clone(&shared.liveness);
+        tokio::spawn(liveness.watch(name, serve, stopped.clone()))
+    };
     for socket in listeners.udp {
+        let name = listener_name("udp", socket.local_addr());
         let task = udp::serve(socket, pipeline.clone(), in_flight.clone(), stopped.clone());
-        loops.push(tokio::spawn(task));
+        loops.push(watch(name, Box::pin(task)));
     }
     for listener in listeners.tcp {
+        let name = listener_name("tcp", listener.local_addr());
         let task = tcp::serve(
             listener,
             pipeline.clone(),
@@ -109,7 +119,7 @@ pub async fn run(
             in_flight.clone(),
             stopped.clone(),
         );
-        loops.push(tokio::spawn(task));
+        loops.push(watch(name, Box::pin(task)));
     }
     // After the listeners: serving /readyz means they are bound.
     if let Some(listener) = http {
@@ -143,6 +153,14 @@ pub async fn run(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// A listener as `/healthz` and the log name it: `udp 127.0.0.1:53`.
+fn listener_name(transport: &str, address: std::io::Result<std::net::SocketAddr>) -> String {
+    match address {
+        Ok(address) => format!("{transport} {address}"),
+        Err(_) => transport.to_owned(),
+    }
 }
 
 /// SIGHUP: validate the new config completely before anything changes; a bad one is refused

@@ -37,12 +37,40 @@ pub enum Step {
 #[derive(Clone)]
 pub struct Pipeline {
     pub(super) shared: Arc<Shared>,
+    /// Tests only: queries whose bytes contain these make the pipeline panic.
+    #[cfg(test)]
+    pub(super) fault: Fault,
+}
+
+/// Tests only: where the pipeline panics, to show that a panic costs one query and no more.
+#[cfg(test)]
+#[derive(Clone, Copy, Default)]
+pub(super) struct Fault {
+    /// In [`Pipeline::receive`], for packets containing these bytes.
+    pub(super) receive: Option<&'static [u8]>,
+    /// In [`Pipeline::resolve`], for queries containing these bytes.
+    pub(super) resolve: Option<&'static [u8]>,
+}
+
+#[cfg(test)]
+impl Fault {
+    fn strike(pattern: Option<&[u8]>, bytes: &[u8]) {
+        if let Some(pattern) = pattern
+            && bytes.windows(pattern.len()).any(|window| window == pattern)
+        {
+            panic!("a fault injected by a test");
+        }
+    }
 }
 
 impl Pipeline {
     /// A pipeline over `shared`.
     pub fn new(shared: Arc<Shared>) -> Self {
-        Self { shared }
+        Self {
+            shared,
+            #[cfg(test)]
+            fault: Fault::default(),
+        }
     }
 
     /// The metric handles.
@@ -52,6 +80,8 @@ impl Pipeline {
 
     /// The synchronous part: the ladder, and answers from cache that need no waiting.
     pub fn receive(&self, packet: &[u8], client: SocketAddr, transport: Transport) -> Step {
+        #[cfg(test)]
+        Fault::strike(self.fault.receive, packet);
         // An IPv4 client of a `[::]` listener arrives as ::ffff:a.b.c.d: allow lists, the
         // explicit client list and pair tracking all see it as the IPv4 address it is.
         let started = Instant::now();
@@ -212,8 +242,15 @@ impl Pipeline {
         Some(wire)
     }
 
+    /// [`resolve`](Self::resolve), owning the pipeline, for a task of its own.
+    pub async fn resolve_owned(self, context: Box<QueryContext>) -> Vec<u8> {
+        self.resolve(context).await
+    }
+
     /// The asynchronous part: upstream, the A lookup, the lone-AAAA hold.
     pub async fn resolve(&self, mut context: Box<QueryContext>) -> Vec<u8> {
+        #[cfg(test)]
+        Fault::strike(self.fault.resolve, &context.wire);
         let settings = self.shared.settings();
         let Some(key) = CacheKey::from_query(&context.query) else {
             return self.fail(&mut context, ResponseCode::FormErr);

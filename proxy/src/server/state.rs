@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use pathwise_policy::{PathState, PolicyConfig, PolicyTable};
 use tokio::sync::watch;
 
+use super::guard::Liveness;
 use super::limits::{ClientRate, Outstanding};
 use crate::cache::{Cache, CacheKey};
 use crate::config::Config;
@@ -65,6 +66,8 @@ pub struct Shared {
     pub(crate) outstanding: Outstanding,
     /// Some upstream has answered since start-up (half of `/readyz`).
     upstream_answered: AtomicBool,
+    /// The listeners that ended while serving (`/healthz`).
+    pub(crate) liveness: Arc<Liveness>,
 }
 
 impl Shared {
@@ -89,6 +92,7 @@ impl Shared {
             metrics,
             outstanding: Outstanding::default(),
             upstream_answered: AtomicBool::new(false),
+            liveness: Arc::default(),
         }
     }
 

@@ -14,6 +14,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::context::Transport;
 use super::drain::InFlight;
+use super::guard::{survive, survive_async};
 use super::pipeline::{Pipeline, Step};
 use crate::config::ListenConfig;
 use crate::metrics::Limit;
@@ -194,7 +195,12 @@ impl Connection {
             if let Err(stop) = message {
                 break stop;
             }
-            let step = self.pipeline.receive(&buffer, self.client, Transport::Tcp);
+            let metrics = self.pipeline.metrics();
+            let Some(step) = survive(metrics, Transport::Tcp, buffer.len(), || {
+                self.pipeline.receive(&buffer, self.client, Transport::Tcp)
+            }) else {
+                continue;
+            };
             match step {
                 Step::Drop => {}
                 Step::Answer(wire) => {
@@ -203,12 +209,15 @@ impl Connection {
                     }
                 }
                 Step::Resolve(context) => {
-                    let pipeline = self.pipeline.clone();
+                    let resolve = self.pipeline.clone().resolve_owned(context);
+                    let resolve =
+                        survive_async(Arc::clone(metrics), Transport::Tcp, buffer.len(), resolve);
                     let answers = answers.clone();
                     let guard = self.in_flight.enter();
                     tokio::spawn(async move {
-                        let wire = pipeline.resolve(context).await;
-                        let _ = answers.send(wire).await;
+                        if let Some(wire) = resolve.await {
+                            let _ = answers.send(wire).await;
+                        }
                         drop(guard);
                     });
                 }

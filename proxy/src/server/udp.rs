@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use super::context::Transport;
 use super::drain::InFlight;
+use super::guard::{survive, survive_async};
 use super::pipeline::{Pipeline, Step};
 
 /// Largest DNS message over UDP (the IPv4/IPv6 datagram limit).
@@ -82,18 +83,27 @@ fn receive_loop(
                 continue;
             }
         };
-        match pipeline.receive(&buffer[..length], client, Transport::Udp) {
+        let packet = &buffer[..length];
+        let metrics = pipeline.metrics();
+        let Some(step) = survive(metrics, Transport::Udp, length, || {
+            pipeline.receive(packet, client, Transport::Udp)
+        }) else {
+            continue;
+        };
+        match step {
             Step::Drop => {}
             Step::Answer(wire) => send(socket, &wire, client),
             Step::Resolve(context) => {
                 let socket = Arc::clone(socket);
-                let pipeline = pipeline.clone();
+                let resolve = pipeline.clone().resolve_owned(context);
+                let resolve = survive_async(Arc::clone(metrics), Transport::Udp, length, resolve);
                 let guard = in_flight.enter();
                 runtime.spawn(async move {
-                    let wire = pipeline.resolve(context).await;
                     // A UDP send does not wait for the network; it blocks only while the
                     // socket's send buffer is full, which a local resolver does not reach.
-                    send(&socket, &wire, client);
+                    if let Some(wire) = resolve.await {
+                        send(&socket, &wire, client);
+                    }
                     drop(guard);
                 });
             }

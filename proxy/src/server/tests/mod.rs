@@ -12,6 +12,7 @@ mod explicit;
 mod forwarding;
 mod ladder;
 mod limits;
+mod panics;
 mod same_bytes;
 mod shaping;
 mod transport;
@@ -31,7 +32,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::drain::InFlight;
-use super::pipeline::Pipeline;
+use super::pipeline::{Fault, Pipeline};
 use super::state::{Settings, Shared};
 use super::{bind, tcp, udp};
 use crate::config::{Config, UpstreamSpec};
@@ -71,6 +72,18 @@ impl Harness {
     where
         S: Fn(&Message, Transport) -> Vec<Action> + Send + Sync + 'static,
     {
+        Self::start_with_fault(script, configure, Fault::default()).await
+    }
+
+    /// As [`start`](Self::start), with a pipeline that panics where `fault` says.
+    async fn start_with_fault<S>(
+        script: S,
+        configure: impl FnOnce(&mut Config),
+        fault: Fault,
+    ) -> Self
+    where
+        S: Fn(&Message, Transport) -> Vec<Action> + Send + Sync + 'static,
+    {
         let upstream = FakeUpstream::start(script).await;
         let mut config = Config::default();
         config.listen.addresses = vec![SocketAddr::from(([127, 0, 0, 1], 0))];
@@ -86,7 +99,8 @@ impl Harness {
         let (paths, paths_rx) = watch::channel(teredo_ipv4());
         let metrics = Arc::new(crate::metrics::Metrics::new());
         let shared = Arc::new(Shared::new(settings, paths_rx, metrics));
-        let pipeline = Pipeline::new(Arc::clone(&shared));
+        let mut pipeline = Pipeline::new(Arc::clone(&shared));
+        pipeline.fault = fault;
         let in_flight = InFlight::default();
         let (stop, stopped) = watch::channel(false);
         let [udp_socket] = <[_; 1]>::try_from(listeners.udp).expect("one UDP socket");
