@@ -93,7 +93,7 @@ pub async fn run(
     };
     metrics.know_upstreams(settings.upstreams.labels());
 
-    let limits = tcp::TcpLimits::of(&settings.config.listen);
+    let tcp_shared = tcp::TcpShared::new(tcp::TcpLimits::of(&settings.config.listen));
     let drain_limit = drain_limit(&settings.config);
     let shared = Arc::new(Shared::new(settings, paths, metrics));
     let pipeline = Pipeline::new(Arc::clone(&shared));
@@ -115,7 +115,7 @@ pub async fn run(
         let task = tcp::serve(
             listener,
             pipeline.clone(),
-            limits,
+            tcp_shared.clone(),
             in_flight.clone(),
             stopped.clone(),
         );

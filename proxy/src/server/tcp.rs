@@ -51,16 +51,40 @@ impl TcpLimits {
 /// Open connections per client address.
 type PerClient = Arc<Mutex<HashMap<IpAddr, usize>>>;
 
+/// The TCP limits and the connections they count, shared by every TCP listener of the
+/// process: `listen.max_tcp_connections` and `listen.max_tcp_per_client` bound the process,
+/// not each listening address.
+#[derive(Clone)]
+pub(crate) struct TcpShared {
+    limits: TcpLimits,
+    slots: Arc<Semaphore>,
+    per_client: PerClient,
+}
+
+impl TcpShared {
+    /// Nothing open yet, under `limits`.
+    pub(crate) fn new(limits: TcpLimits) -> Self {
+        Self {
+            limits,
+            slots: Arc::new(Semaphore::new(limits.max_connections.max(1))),
+            per_client: PerClient::default(),
+        }
+    }
+}
+
 /// Accepts connections on `listener` until `shutdown` turns true.
 pub(crate) async fn serve(
     listener: TcpListener,
     pipeline: Pipeline,
-    limits: TcpLimits,
+    shared: TcpShared,
     in_flight: InFlight,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let per_client = PerClient::default();
+    let TcpShared {
+        limits,
+        slots,
+        per_client,
+    } = shared;
     loop {
         // Wait for a free slot before accepting: excess clients wait in the kernel's backlog.
         let permit = match Arc::clone(&slots).try_acquire_owned() {

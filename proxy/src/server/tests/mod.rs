@@ -13,6 +13,7 @@ mod forwarding;
 mod ladder;
 mod limits;
 mod panics;
+mod per_process;
 mod same_bytes;
 mod shaping;
 mod transport;
@@ -63,6 +64,9 @@ struct Harness {
     tcp: SocketAddr,
     stop: watch::Sender<bool>,
     loops: Vec<JoinHandle<()>>,
+    /// The TCP listener's limits and counts, for a second listener of the same process.
+    tcp_shared: tcp::TcpShared,
+    pipeline: Pipeline,
 }
 
 impl Harness {
@@ -93,7 +97,7 @@ impl Harness {
         config.upstream.timeout = TIMEOUT;
         config.metrics.listen = None;
         configure(&mut config);
-        let limits = tcp::TcpLimits::of(&config.listen);
+        let limits = tcp::TcpShared::new(tcp::TcpLimits::of(&config.listen));
         let listeners = bind(&config.listen.addresses).await.expect("bind");
         let settings = Settings::new(config).expect("settings");
         let (paths, paths_rx) = watch::channel(teredo_ipv4());
@@ -116,8 +120,8 @@ impl Harness {
             )),
             tokio::spawn(tcp::serve(
                 tcp_listener,
-                pipeline,
-                limits,
+                pipeline.clone(),
+                limits.clone(),
                 in_flight,
                 stopped,
             )),
@@ -130,7 +134,26 @@ impl Harness {
             tcp,
             stop,
             loops,
+            tcp_shared: limits,
+            pipeline,
         }
+    }
+
+    /// Another TCP listener of the same process on 127.0.0.1:0, as a second
+    /// `listen.addresses` entry would be; its address.
+    async fn second_tcp_listener(&mut self) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a second TCP listener");
+        let address = listener.local_addr().expect("its address");
+        self.loops.push(tokio::spawn(tcp::serve(
+            listener,
+            self.pipeline.clone(),
+            self.tcp_shared.clone(),
+            InFlight::default(),
+            self.stop.subscribe(),
+        )));
+        address
     }
 
     /// A UDP client on 127.0.0.`host`, talking to the UDP listener.
