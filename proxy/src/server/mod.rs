@@ -93,7 +93,7 @@ pub async fn run(
     };
     metrics.know_upstreams(settings.upstreams.labels());
 
-    let tcp_shared = tcp::TcpShared::new(tcp::TcpLimits::of(&settings.config.listen));
+    let tcp_shared = tcp::TcpShared::default();
     let drain_limit = drain_limit(&settings.config);
     let shared = Arc::new(Shared::new(settings, paths, metrics));
     let pipeline = Pipeline::new(Arc::clone(&shared));
@@ -190,7 +190,7 @@ fn reload_settings(shared: &Shared, reload: &Reloader, reloaded: &Reloaded) {
             tracing::warn!("config reload: {section} changes take effect at the next restart");
         }
     }
-    match Settings::new(config) {
+    match Settings::succeeding(config, &old) {
         Ok(settings) => {
             log_settings(&settings, shared.paths());
             shared.metrics.know_upstreams(settings.upstreams.labels());

@@ -27,7 +27,7 @@ pub struct Settings {
     /// The upstream servers.
     pub upstreams: Arc<Upstreams>,
     /// `listen.client_rate`'s buckets; `None` when there is no limit.
-    pub(crate) client_rate: Option<ClientRate>,
+    pub(crate) client_rate: Option<Arc<ClientRate>>,
     /// Different for every `Settings` ever built: answers rendered under other settings are
     /// not reused (see [`crate::cache::render`]).
     pub generation: u64,
@@ -36,11 +36,37 @@ pub struct Settings {
 impl Settings {
     /// Builds the settings of `config`; fails if no upstream can be had.
     pub fn new(config: Config) -> Result<Self, UpstreamError> {
+        Self::build(config, None)
+    }
+
+    /// Builds the settings of `config` to replace `old` (SIGHUP): the upstream servers that
+    /// stay keep what was learned of them (health, response time, 0x20, cookies), and the
+    /// per-client rate buckets stay while `listen.client_rate` and `listen.client_burst` do.
+    pub fn succeeding(config: Config, old: &Settings) -> Result<Self, UpstreamError> {
+        Self::build(config, Some(old))
+    }
+
+    fn build(config: Config, old: Option<&Settings>) -> Result<Self, UpstreamError> {
         let upstreams = Arc::new(Upstreams::new(&config.upstream, &config.listen.addresses)?);
+        if let Some(old) = old {
+            upstreams.inherit(&old.upstreams);
+        }
         upstreams.start_prober();
+        let (rate, burst) = (config.listen.client_rate, config.listen.client_burst);
+        let client_rate = match old {
+            Some(old)
+                if (
+                    old.config.listen.client_rate,
+                    old.config.listen.client_burst,
+                ) == (rate, burst) =>
+            {
+                old.client_rate.clone()
+            }
+            _ => ClientRate::new(rate, burst).map(Arc::new),
+        };
         static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Ok(Self {
-            client_rate: ClientRate::new(config.listen.client_rate, config.listen.client_burst),
+            client_rate,
             policy: config.policy.policy_config(),
             table: config.policy.table(),
             upstreams,

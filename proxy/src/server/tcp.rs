@@ -5,12 +5,13 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use super::context::Transport;
 use super::drain::InFlight;
@@ -48,28 +49,23 @@ impl TcpLimits {
     }
 }
 
-/// Open connections per client address.
-type PerClient = Arc<Mutex<HashMap<IpAddr, usize>>>;
-
-/// The TCP limits and the connections they count, shared by every TCP listener of the
-/// process: `listen.max_tcp_connections` and `listen.max_tcp_per_client` bound the process,
-/// not each listening address.
-#[derive(Clone)]
+/// The TCP connections open in the whole process, counted against the limits by every TCP
+/// listener: `listen.max_tcp_connections` and `listen.max_tcp_per_client` bound the process,
+/// not each listening address. The limits are read from the settings in force at each
+/// accept, so a reload applies them to the next connection.
+#[derive(Clone, Default)]
 pub(crate) struct TcpShared {
-    limits: TcpLimits,
-    slots: Arc<Semaphore>,
-    per_client: PerClient,
+    open: Arc<Open>,
 }
 
-impl TcpShared {
-    /// Nothing open yet, under `limits`.
-    pub(crate) fn new(limits: TcpLimits) -> Self {
-        Self {
-            limits,
-            slots: Arc::new(Semaphore::new(limits.max_connections.max(1))),
-            per_client: PerClient::default(),
-        }
-    }
+#[derive(Default)]
+struct Open {
+    /// Connections open.
+    count: AtomicUsize,
+    /// Told when one closes.
+    freed: Notify,
+    /// Connections open per client address.
+    per_client: Mutex<HashMap<IpAddr, usize>>,
 }
 
 /// Accepts connections on `listener` until `shutdown` turns true.
@@ -80,19 +76,21 @@ pub(crate) async fn serve(
     in_flight: InFlight,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let TcpShared {
-        limits,
-        slots,
-        per_client,
-    } = shared;
+    let open = shared.open;
     loop {
+        let limits = TcpLimits::of(&pipeline.shared.settings().config.listen);
         // Wait for a free slot before accepting: excess clients wait in the kernel's backlog.
-        let permit = match Arc::clone(&slots).try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
+        let slot = match Slot::take(&open, limits.max_connections) {
+            Some(slot) => slot,
+            None => {
                 pipeline.metrics().record_limit(Limit::TcpConnections);
+                let freed = open.freed.notified();
+                // A connection may have closed since the try: then `freed` was not told.
+                if open.count.load(Ordering::SeqCst) < limits.max_connections.max(1) {
+                    continue;
+                }
                 tokio::select! {
-                    permit = Arc::clone(&slots).acquire_owned() => permit.expect("the semaphore is never closed"),
+                    () = freed => continue,
                     _ = shutdown.wait_for(|stop| *stop) => return,
                 }
             }
@@ -107,8 +105,7 @@ pub(crate) async fn serve(
             },
             _ = shutdown.wait_for(|stop| *stop) => return,
         };
-        let Some(client_slot) = ClientSlot::take(&per_client, client.ip(), limits.max_per_client)
-        else {
+        let Some(client_slot) = ClientSlot::take(&open, client.ip(), limits.max_per_client) else {
             pipeline.metrics().record_limit(Limit::TcpPerClient);
             tracing::debug!(%client, "tcp connection closed: listen.max_tcp_per_client reached");
             continue;
@@ -122,28 +119,56 @@ pub(crate) async fn serve(
         };
         tokio::spawn(async move {
             connection.run(stream).await;
-            drop((permit, client_slot));
+            drop((slot, client_slot));
         });
+    }
+}
+
+/// One connection counted against `listen.max_tcp_connections`.
+struct Slot {
+    open: Arc<Open>,
+}
+
+impl Slot {
+    fn take(open: &Arc<Open>, max: usize) -> Option<Self> {
+        open.count
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |count| {
+                (count < max.max(1)).then_some(count + 1)
+            })
+            .ok()?;
+        Some(Self {
+            open: Arc::clone(open),
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.open.count.fetch_sub(1, Ordering::SeqCst);
+        self.open.freed.notify_waiters();
     }
 }
 
 /// One connection counted against its client's `listen.max_tcp_per_client`.
 struct ClientSlot {
-    per_client: PerClient,
+    open: Arc<Open>,
     client: IpAddr,
 }
 
 impl ClientSlot {
-    fn take(per_client: &PerClient, client: IpAddr, max: usize) -> Option<Self> {
+    fn take(open: &Arc<Open>, client: IpAddr, max: usize) -> Option<Self> {
         let client = client.to_canonical();
-        let mut open = per_client.lock().unwrap_or_else(PoisonError::into_inner);
-        let count = open.entry(client).or_insert(0);
+        let mut per_client = open
+            .per_client
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let count = per_client.entry(client).or_insert(0);
         if *count >= max {
             return None;
         }
         *count += 1;
         Some(Self {
-            per_client: Arc::clone(per_client),
+            open: Arc::clone(open),
             client,
         })
     }
@@ -151,14 +176,15 @@ impl ClientSlot {
 
 impl Drop for ClientSlot {
     fn drop(&mut self) {
-        let mut open = self
+        let mut per_client = self
+            .open
             .per_client
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(count) = open.get_mut(&self.client) {
+        if let Some(count) = per_client.get_mut(&self.client) {
             *count -= 1;
             if *count == 0 {
-                open.remove(&self.client);
+                per_client.remove(&self.client);
             }
         }
     }

@@ -75,6 +75,23 @@ impl Health {
         (0..self.servers.len()).any(|server| self.is_up(server))
     }
 
+    /// Takes `server`'s health from server `from` of `old` (the same server under the config
+    /// a reload replaced): down or up, failures in a row, back-off and next probe.
+    pub(super) fn inherit(&self, server: usize, old: &Self, from: usize) {
+        let (Some(health), Some(old)) = (self.servers.get(server), old.servers.get(from)) else {
+            return;
+        };
+        let state = lock(&old.state);
+        *lock(&health.state) = State {
+            failures: state.failures,
+            backoff: state.backoff,
+            next_probe: state.next_probe,
+        };
+        health
+            .down
+            .store(old.down.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+
     /// Notes an answer from `server`.
     pub(super) fn answered(&self, server: usize) -> Change {
         let Some(health) = self.servers.get(server) else {

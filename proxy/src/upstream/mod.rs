@@ -295,6 +295,26 @@ impl Upstreams {
         })
     }
 
+    /// Takes over what `old` (the upstreams of the config a reload replaces) learned of each
+    /// server that stays: its health, its smoothed response time, whether it keeps the case of
+    /// a 0x20 name, and its cookies (pathwise's client cookie for it and the server cookie it
+    /// sent). A server counts as the same when its spec is (`tls://` with its name).
+    pub fn inherit(&self, old: &Upstreams) {
+        for (server, spec) in self.servers.iter().enumerate() {
+            let Some(from) = old.servers.iter().position(|known| known == spec) else {
+                continue;
+            };
+            self.health.inherit(server, &old.health, from);
+            self.selector.inherit(server, &old.selector, from);
+            self.case[server].store(old.case[from].load(Ordering::Relaxed), Ordering::Relaxed);
+            let cookies = lock(&old.cookie_state[from]);
+            *lock(&self.cookie_state[server]) = Cookies {
+                client: cookies.client,
+                server: cookies.server.clone(),
+            };
+        }
+    }
+
     /// Starts the background prober of servers marked down, on the current tokio runtime (if
     /// any). It ends when these `Upstreams` are dropped (a reload replaces them).
     pub fn start_prober(self: &Arc<Self>) {

@@ -60,6 +60,14 @@ impl Selector {
         Duration::from_micros(u64::from(micros))
     }
 
+    /// Takes `server`'s smoothed RTT from server `from` of `old` (the same server under the
+    /// config a reload replaced).
+    pub(super) fn inherit(&self, server: usize, old: &Self, from: usize) {
+        if let (Some(srtt), Some(old)) = (self.srtt.get(server), old.srtt.get(from)) {
+            srtt.store(old.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+    }
+
     /// Folds one sample into `server`'s smoothed RTT.
     pub(super) fn record(&self, server: usize, sample: Duration) {
         let Some(srtt) = self.srtt.get(server) else {

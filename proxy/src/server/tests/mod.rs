@@ -97,7 +97,7 @@ impl Harness {
         config.upstream.timeout = TIMEOUT;
         config.metrics.listen = None;
         configure(&mut config);
-        let limits = tcp::TcpShared::new(tcp::TcpLimits::of(&config.listen));
+        let limits = tcp::TcpShared::default();
         let listeners = bind(&config.listen.addresses).await.expect("bind");
         let settings = Settings::new(config).expect("settings");
         let (paths, paths_rx) = watch::channel(teredo_ipv4());

@@ -4,6 +4,7 @@
 
 mod forwarding;
 mod hardening;
+mod reload;
 mod resolv;
 mod strategy;
 mod tls;
