@@ -85,7 +85,7 @@ pub async fn run(
     let mut interrupt = signal(SignalKind::interrupt()).map_err(StartError::Signals)?;
     let mut hangup = signal(SignalKind::hangup()).map_err(StartError::Signals)?;
     let settings = Settings::new(config)?;
-    log_settings(&settings, *paths.borrow());
+    log_settings(&settings, Some(*paths.borrow()));
     let listeners = bind(&settings.config.listen.addresses).await?;
     let http = match settings.config.metrics.listen {
         Some(address) => Some(bind_http(address).await?),
@@ -163,9 +163,13 @@ fn listener_name(transport: &str, address: std::io::Result<std::net::SocketAddr>
     }
 }
 
+/// How long a reload's summary waits for the path watcher to apply a new `[paths]` (an
+/// override applies at once; a newly usable path still waits for `paths.stabilize`).
+const PATHS_SETTLE: Duration = Duration::from_millis(250);
+
 /// SIGHUP: validate the new config completely before anything changes; a bad one is refused
 /// and the old one keeps serving.
-fn reload_settings(shared: &Shared, reload: &Reloader, reloaded: &Reloaded) {
+fn reload_settings(shared: &Arc<Shared>, reload: &Reloader, reloaded: &Reloaded) {
     let config = match reload() {
         Ok(config) => config,
         Err(error) => {
@@ -192,11 +196,19 @@ fn reload_settings(shared: &Shared, reload: &Reloader, reloaded: &Reloaded) {
     }
     match Settings::succeeding(config, &old) {
         Ok(settings) => {
-            log_settings(&settings, shared.paths());
+            // The path state line waits for the path watcher to take the new `[paths]`.
+            log_settings(&settings, None);
             shared.metrics.know_upstreams(settings.upstreams.labels());
+            let mut paths = shared.paths_receiver();
+            paths.mark_unchanged();
             reloaded(&settings.config);
             shared.replace_settings(settings);
             tracing::info!("config reloaded");
+            let shared = Arc::clone(shared);
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(PATHS_SETTLE, paths.changed()).await;
+                log_filter(&shared.settings(), shared.paths());
+            });
         }
         Err(error) => {
             tracing::error!("config reload refused, the old config keeps serving: {error}");
@@ -213,16 +225,24 @@ fn drain_limit(config: &Config) -> Duration {
 }
 
 /// One line per start-up fact.
-fn log_settings(settings: &Settings, paths: pathwise_policy::PathState) {
+fn log_settings(settings: &Settings, paths: Option<pathwise_policy::PathState>) {
     let config = &settings.config;
     for server in settings.upstreams.servers() {
         tracing::info!("upstream {server}");
     }
     tracing::info!(
-        "upstream strategy {:?}, timeout {:?}",
-        config.upstream.strategy,
-        config.upstream.timeout
+        "upstream strategy {}, timeout {}",
+        config.upstream.strategy.as_str(),
+        crate::config::format_duration(config.upstream.timeout)
     );
+    if let Some(paths) = paths {
+        log_filter(settings, paths);
+    }
+    tracing::info!("order table {}", config.policy.order.as_str());
+}
+
+/// The path state and whether the filter is active under it.
+fn log_filter(settings: &Settings, paths: pathwise_policy::PathState) {
     let active = settings.policy.filter_aaaa.active(paths);
     tracing::info!(
         "paths {paths}; filter_aaaa {} is {}",
@@ -233,7 +253,6 @@ fn log_settings(settings: &Settings, paths: pathwise_policy::PathState) {
             "inactive"
         }
     );
-    tracing::info!("order table {}", config.policy.order.as_str());
 }
 
 #[cfg(test)]

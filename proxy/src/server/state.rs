@@ -140,6 +140,11 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(settings);
     }
 
+    /// A receiver of the path state, to wait for its next change.
+    pub fn paths_receiver(&self) -> watch::Receiver<PathState> {
+        self.paths.clone()
+    }
+
     /// The host's path state now.
     pub fn paths(&self) -> PathState {
         *self.paths.borrow()

@@ -9,7 +9,7 @@ use std::time::Duration;
 use pathwise_tests::{Pathwise, Run, Signal, TempDir, Upstream, require_root_for};
 
 use super::zone::*;
-use super::{TEREDO_PATHS, assert_filtered, config, paired_aaaa, start};
+use super::{NATIVE_PATHS, TEREDO_PATHS, assert_filtered, config, paired_aaaa, start};
 
 const RELOAD_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -66,6 +66,23 @@ fn sighup_to_filter_aaaa_never_keeps_paired_aaaa() {
     pathwise.wait_for_log_since(mark, "config reloaded", RELOAD_TIMEOUT);
     let aaaa = paired_aaaa(&pathwise, "127.0.0.1", DUAL);
     aaaa.rcode_is("NOERROR").answers_are("AAAA", &[DUAL_AAAA]);
+}
+
+/// Regression: the summary a reload logs showed the path state from before the reload (the
+/// path watcher had not taken the new `paths.override` yet), and the strategy as `Sequential`.
+#[test]
+fn sighup_logs_the_new_path_state_and_the_strategy_as_configured() {
+    let (upstream, pathwise) = start(TEREDO_PATHS, "");
+    pathwise.wait_for_log("upstream strategy sequential, timeout", RELOAD_TIMEOUT);
+    pathwise.write_config(&config(&upstream, NATIVE_PATHS, ""));
+    let mark = pathwise.log_len();
+    pathwise.send_signal(Signal::Hup);
+    pathwise.wait_for_log_since(mark, "config reloaded", RELOAD_TIMEOUT);
+    let line = pathwise.wait_for_log_since(mark, "filter_aaaa teredo-only is", RELOAD_TIMEOUT);
+    assert!(
+        line.contains("paths native6+ipv4") && line.contains("is inactive"),
+        "expected the reloaded path state, native6 and ipv4 with the filter inactive: {line}"
+    );
 }
 
 #[test]
