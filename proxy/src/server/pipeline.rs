@@ -1,4 +1,4 @@
-//! The request pipeline (STYLE 3): admit, classify the ask, cache, forward, shape, fit, record.
+//! The request pipeline: admit, classify the ask, cache, forward, shape, fit, record.
 //! Every early exit is in this file.
 //!
 //! A query that can be answered without waiting (the ladder's answers, and cache hits that
@@ -300,7 +300,7 @@ impl Pipeline {
         shared_answer.map(|message| Message::clone(&message))
     }
 
-    /// The explicit-ask signals of this query (SPEC §4), and whether the lone-AAAA rule wants
+    /// The explicit-ask signals of this query, and whether the lone-AAAA rule wants
     /// to wait for a late A query before deciding (only for answers ready at once that carry
     /// IPv6 data the filter could remove: waiting on anything else changes nothing).
     fn explicit_ask(
@@ -371,7 +371,7 @@ impl Pipeline {
         }
     }
 
-    /// Shape (SPEC §4, §5), fit (the client's size) and record.
+    /// Shape (docs/behaviour.md), fit (the client's size) and record.
     fn shape_and_finish(
         &self,
         settings: &Settings,
@@ -395,7 +395,7 @@ impl Pipeline {
         wire
     }
 
-    /// The last stage (STYLE 12): the metrics and one debug line, from the context, once.
+    /// The last stage: the metrics and one debug line, from the context, once.
     fn record(&self, context: &QueryContext) {
         let elapsed = context.received.elapsed();
         let (filtered, kept) = match context.decision {
