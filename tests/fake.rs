@@ -1,4 +1,4 @@
-//! Scripted upstreams for what a real server will not do (STYLE 14): answer with the AD bit
+//! Scripted upstreams for what a real server will not do: answer with the AD bit
 //! set, send spoofed answers first, cut a TCP answer short, or show exactly what pathwise
 //! forwarded.
 

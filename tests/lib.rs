@@ -1,4 +1,4 @@
-//! The end-to-end harness (STYLE 15): a fresh `pathwise` binary, captured runs of it and of
+//! The end-to-end harness: a fresh `pathwise` binary, captured runs of it and of
 //! system tools, `pathwise serve` processes with a real upstream (NSD) and a real client
 //! (dig), network namespaces that clean up after themselves, and the root check.
 

@@ -1,5 +1,5 @@
 //! One finished run of a program: its command line, exit status and both output streams, with
-//! assertions that print all of them when they fail (STYLE 15).
+//! assertions that print all of them when they fail.
 
 use std::fmt;
 use std::process::{Command, ExitStatus, Stdio};

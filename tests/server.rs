@@ -1,4 +1,4 @@
-//! `Pathwise`: one `pathwise serve` process owned by a test (STYLE 15). Started on port 0 with
+//! `Pathwise`: one `pathwise serve` process owned by a test. Started on port 0 with
 //! a config file the test wrote, its ports learnt from the `listening on` log lines, its log
 //! collected as it runs, stopped on Drop, and its command, config and log printed when the
 //! test fails.
@@ -17,7 +17,7 @@ use crate::{Dig, NetNs, TempDir};
 /// How long start-up may take, to both `listening on` lines.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long a stop may take: pathwise drains for at most 10s (SPEC §6, `drain_limit`).
+/// How long a stop may take: pathwise drains for at most 10s (`drain_limit`).
 const STOP_TIMEOUT: Duration = Duration::from_secs(12);
 
 /// A running `pathwise serve`.

@@ -1,5 +1,5 @@
-//! Just enough of the DNS wire format (RFC 1035 §4, RFC 6891 §6) for tests that dig cannot
-//! drive: queries sent back-to-back from one socket as glibc does, and a fake upstream that
+//! Just enough of the DNS wire format (RFC 1035 section 4, RFC 6891 section 6) for tests that dig
+//! cannot drive: queries sent back-to-back from one socket as glibc does, and a fake upstream that
 //! looks at what pathwise forwarded. Written here, not taken from hickory, so the tests do not
 //! share a parser with the code under test.
 
@@ -240,7 +240,7 @@ pub fn question_section(message: &[u8]) -> Result<&[u8], String> {
     Ok(&message[12..reader.at])
 }
 
-/// `message` as one TCP frame: its length in two bytes, then itself (RFC 1035 §4.2.2).
+/// `message` as one TCP frame: its length in two bytes, then itself (RFC 1035 section 4.2.2).
 pub fn frame(message: &[u8]) -> Vec<u8> {
     let length = u16::try_from(message.len()).expect("a message of at most 65535 bytes");
     [&length.to_be_bytes()[..], message].concat()

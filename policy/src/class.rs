@@ -1,4 +1,5 @@
-//! Address classes (SPEC §2): which kind of path an address belongs to, Teredo and 6to4 decoded.
+//! Address classes (docs/behaviour.md): which kind of path an address belongs to, Teredo and 6to4
+//! decoded.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -6,13 +7,14 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// The class of an IP address. Every address has exactly one; the longest matching prefix wins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AddressClass {
-    /// `2001:0000::/32`, Teredo (RFC 4380 §4).
+    /// `2001:0000::/32`, Teredo (RFC 4380 section 4).
     Teredo,
-    /// `2002::/16`, 6to4 (RFC 3056 §2).
+    /// `2002::/16`, 6to4 (RFC 3056 section 2).
     SixToFour,
     /// Other global unicast IPv6 (`2000::/3`).
     Native6,
-    /// IPv4 that can be a destination, including private ranges (RFC 6724 §3.2 calls them global).
+    /// IPv4 that can be a destination, including private ranges (RFC 6724 section 3.2 calls them
+    /// global).
     Ipv4,
     /// `64:ff9b::/96` (RFC 6052) and `64:ff9b:1::/48` (RFC 8215).
     Nat64,
@@ -33,7 +35,7 @@ pub enum AddressClass {
 }
 
 impl AddressClass {
-    /// Every class, in the order of SPEC §2.
+    /// Every class, in the order of the table in docs/behaviour.md.
     pub const ALL: [AddressClass; 12] = [
         Self::Teredo,
         Self::SixToFour,
@@ -49,7 +51,7 @@ impl AddressClass {
         Self::Other,
     ];
 
-    /// The lower-case name of SPEC §2, as printed by `pathwise classify`.
+    /// The lower-case name, as printed by `pathwise classify`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Teredo => "teredo",
@@ -74,7 +76,7 @@ impl fmt::Display for AddressClass {
     }
 }
 
-/// The fields of a Teredo address (RFC 4380 §4).
+/// The fields of a Teredo address (RFC 4380 section 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TeredoParts {
     /// The Teredo server's IPv4 address, bits 32..63.
@@ -88,7 +90,8 @@ pub struct TeredoParts {
 }
 
 impl TeredoParts {
-    /// The cone bit, the high bit of the flags (RFC 4380 §4): the client is behind a cone NAT.
+    /// The cone bit, the high bit of the flags (RFC 4380 section 4): the client is behind a cone
+    /// NAT.
     pub const fn cone(&self) -> bool {
         self.flags & 0x8000 != 0
     }
@@ -122,7 +125,7 @@ pub fn describe(address: IpAddr) -> Classified {
     }
 }
 
-/// The class of an address (SPEC §2).
+/// The class of an address (docs/behaviour.md).
 pub fn classify(address: IpAddr) -> AddressClass {
     match address {
         IpAddr::V4(v4) => classify_v4(v4),
@@ -142,7 +145,7 @@ pub fn classify_v4(address: Ipv4Addr) -> AddressClass {
             AddressClass::Documentation
         }
         _ if within(0xe000_0000, 4) => AddressClass::Multicast,
-        // "This network" (RFC 1122 §3.2.1.3) and the reserved 240/4 with the limited
+        // "This network" (RFC 1122 section 3.2.1.3) and the reserved 240/4 with the limited
         // broadcast address in it: none can be a unicast destination.
         _ if within(0, 8) || within(0xf000_0000, 4) => AddressClass::Other,
         _ => AddressClass::Ipv4,
@@ -175,7 +178,7 @@ pub fn classify_v6(address: Ipv6Addr) -> AddressClass {
     }
 }
 
-/// Decodes a Teredo address (RFC 4380 §4); `None` outside `2001:0000::/32`.
+/// Decodes a Teredo address (RFC 4380 section 4); `None` outside `2001:0000::/32`.
 pub fn teredo_parts(address: Ipv6Addr) -> Option<TeredoParts> {
     let bits = u128::from(address);
     if bits >> 96 != 0x2001_0000 {
@@ -189,7 +192,8 @@ pub fn teredo_parts(address: Ipv6Addr) -> Option<TeredoParts> {
     })
 }
 
-/// The IPv4 address inside a 6to4 address, bits 16..47 (RFC 3056 §2); `None` outside `2002::/16`.
+/// The IPv4 address inside a 6to4 address, bits 16..47 (RFC 3056 section 2); `None` outside
+/// `2002::/16`.
 pub fn sixtofour_ipv4(address: Ipv6Addr) -> Option<Ipv4Addr> {
     let bits = u128::from(address);
     (bits >> 112 == 0x2002).then(|| Ipv4Addr::from((bits >> 80) as u32))

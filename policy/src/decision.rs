@@ -1,5 +1,5 @@
-//! The AAAA decision for one response (SPEC §4): from the path state, the policy config and the
-//! facts of the query and its response to a decision with its reason (STYLE 2).
+//! The AAAA decision for one response (docs/behaviour.md): from the path state, the policy config
+//! and the facts of the query and its response to a decision with its reason.
 
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::rdata::svcb::SvcParamKey;
@@ -24,7 +24,7 @@ pub struct PolicyConfig {
 }
 
 impl Default for PolicyConfig {
-    /// The defaults of SPEC §4.
+    /// The defaults of the `[policy]` keys (docs/configuration.md).
     fn default() -> Self {
         Self {
             filter_aaaa: FilterMode::TeredoOnly,
@@ -36,7 +36,7 @@ impl Default for PolicyConfig {
     }
 }
 
-/// Which explicit-ask signals of SPEC §4 the query carries.
+/// Which explicit-ask signals (docs/behaviour.md) the query carries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ExplicitAsk {
     /// The client's address is in `policy.explicit.clients`.
@@ -118,7 +118,7 @@ impl ResponseFacts {
     }
 }
 
-/// Whether an HTTPS or SVCB record carries an `ipv6hint` (RFC 9460 §7.3).
+/// Whether an HTTPS or SVCB record carries an `ipv6hint` (RFC 9460 section 7.3).
 pub(crate) fn has_ipv6hint(record: &Record) -> bool {
     let svcb = match &record.data {
         RData::HTTPS(https) => &https.0,
@@ -130,7 +130,7 @@ pub(crate) fn has_ipv6hint(record: &Record) -> bool {
         .any(|(key, _)| *key == SvcParamKey::Ipv6Hint)
 }
 
-/// Why AAAA data was kept although the filter was active (SPEC §9
+/// Why AAAA data was kept although the filter was active (docs/metrics.md
 /// `pathwise_aaaa_kept_total{reason}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KeepReason {
@@ -159,7 +159,7 @@ impl KeepReason {
         Self::Dnssec,
     ];
 
-    /// The metric label of SPEC §9.
+    /// The metric label (docs/metrics.md).
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::ExplicitClient => "explicit_client",
@@ -182,7 +182,7 @@ pub enum AaaaDecision {
     /// `policy.require_a` applies and the caller does not know whether the name has an A record:
     /// look it up (cache, else upstream) and decide again.
     NeedARecord,
-    /// Remove AAAA data as SPEC §4 says.
+    /// Remove AAAA data as the filter says (docs/behaviour.md).
     Remove {
         /// The mode under which the filter is active.
         reason: FilterReason,
@@ -191,7 +191,8 @@ pub enum AaaaDecision {
     },
 }
 
-/// Decides what happens to one response's AAAA data (SPEC §4). Each early return is one rule.
+/// Decides what happens to one response's AAAA data (docs/behaviour.md). Each early return is one
+/// rule.
 pub fn decide(
     config: &PolicyConfig,
     state: PathState,
@@ -216,7 +217,7 @@ pub fn decide(
     if query.explicit.lone_aaaa && aaaa_query {
         return AaaaDecision::Keep(KeepReason::LoneAaaa);
     }
-    // RFC 4035 §3.2: a validating client would see the edited RRset as bogus.
+    // RFC 4035 section 3.2: a validating client would see the edited RRset as bogus.
     if query.dnssec_ok && response.signed && !config.break_dnssec {
         return AaaaDecision::Keep(KeepReason::Dnssec);
     }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::table::PolicyTable;
 
-/// IPv4 scopes of RFC 6724 §3.2: link-local and loopback are link-local, everything else,
+/// IPv4 scopes of RFC 6724 section 3.2: link-local and loopback are link-local, everything else,
 /// private ranges included, is global. glibc 2.36 has the same defaults; older releases
 /// treated private ranges as site-local, so they are written out.
 const SCOPEV4: [(&str, u8); 3] = [

@@ -1,5 +1,5 @@
 //! pathwise's policy, pure: address classes, path state, the AAAA-filter decision, response
-//! shaping and address ordering. No sockets, no clock, no global state (STYLE 1): every
+//! shaping and address ordering. No sockets, no clock, no global state: every
 //! decision is a function of its inputs.
 
 pub mod class;

@@ -1,4 +1,4 @@
-//! The host's path state (SPEC §3) and when the AAAA filter is active (SPEC §4).
+//! The host's path state and when the AAAA filter is active (docs/behaviour.md).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -23,7 +23,7 @@ impl Path {
     /// Every path, in the seed's order of preference.
     pub const ALL: [Path; 4] = [Self::Native6, Self::SixToFour, Self::Ipv4, Self::Teredo];
 
-    /// The label of SPEC §9 (`pathwise_path_available{path=...}`) and of `paths.override`.
+    /// The metric label (`pathwise_path_available{path=...}`) and of `paths.override`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Native6 => "native6",
@@ -38,7 +38,7 @@ impl Path {
     }
 }
 
-/// Which local addresses count towards a path besides the global ones (SPEC §3).
+/// Which local addresses count towards a path besides the global ones (docs/behaviour.md).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counting {
     /// `paths.count_ula`: unique local addresses count as `native6`.
@@ -172,7 +172,7 @@ pub enum FilterMode {
 }
 
 impl FilterMode {
-    /// Every mode, in the order of SPEC §4.
+    /// Every mode, in the order of the table in docs/behaviour.md.
     pub const ALL: [FilterMode; 4] = [Self::TeredoOnly, Self::NoNative, Self::Always, Self::Never];
 
     /// The value of `policy.filter_aaaa`.
@@ -212,7 +212,7 @@ impl FromStr for FilterMode {
     }
 }
 
-/// Why AAAA data was removed: the mode under which the filter was active (SPEC §9
+/// Why AAAA data was removed: the mode under which the filter was active (docs/metrics.md
 /// `pathwise_aaaa_filtered_total{reason}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FilterReason {
@@ -228,7 +228,7 @@ impl FilterReason {
     /// Every reason.
     pub const ALL: [FilterReason; 3] = [Self::TeredoOnly, Self::NoNative, Self::Always];
 
-    /// The metric label of SPEC §9.
+    /// The metric label (docs/metrics.md).
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::TeredoOnly => "teredo_only",

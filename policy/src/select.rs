@@ -1,5 +1,5 @@
-//! RFC 6724 default address selection: the source for a destination (§5) and the order of
-//! destinations (§6), over a policy table and the host's source addresses.
+//! RFC 6724 default address selection: the source for a destination (section 5) and the order of
+//! destinations (section 6), over a policy table and the host's source addresses.
 
 use std::cmp::Ordering;
 use std::net::IpAddr;
@@ -45,12 +45,12 @@ impl SourceAddress {
 pub struct RankedDestination {
     /// The destination address.
     pub destination: IpAddr,
-    /// The source RFC 6724 §5 picks for it.
+    /// The source RFC 6724 section 5 picks for it.
     pub source: Option<SourceAddress>,
 }
 
-/// The scope of an address (RFC 6724 §3.1; IPv4 as §3.2: only link-local and loopback are not
-/// global, private ranges are global).
+/// The scope of an address (RFC 6724 section 3.1; IPv4 as section 3.2: only link-local and loopback
+/// are not global, private ranges are global).
 pub fn scope(address: IpAddr) -> u8 {
     const LINK_LOCAL: u8 = 0x2;
     const SITE_LOCAL: u8 = 0x5;
@@ -73,14 +73,14 @@ pub fn scope(address: IpAddr) -> u8 {
     }
 }
 
-/// Bits `source` and `destination` share, up to the source's prefix length (RFC 6724 §2.2).
+/// Bits `source` and `destination` share, up to the source's prefix length (RFC 6724 section 2.2).
 pub fn common_prefix_len(source: &SourceAddress, destination: IpAddr) -> u32 {
     let shared =
         (u128::from(as_v6(source.address)) ^ u128::from(as_v6(destination))).leading_zeros();
     shared.min(source.mapped_prefix_len())
 }
 
-/// The source RFC 6724 §5 selects for `destination`: candidates of the same family, compared
+/// The source RFC 6724 section 5 selects for `destination`: candidates of the same family, compared
 /// by rules 1 (same address), 2 (appropriate scope), 3 (not deprecated), 4 (home address),
 /// 6 (matching label) and 8 (longest matching prefix). Rules 5, 5.5 and 7 need the outgoing
 /// interface and the temporary-address preference, which this pure crate is not given.
@@ -140,7 +140,7 @@ fn compare_sources(
         .then_with(|| common_prefix_len(b, destination).cmp(&common_prefix_len(a, destination)))
 }
 
-/// Orders destinations by RFC 6724 §6: rules 1 (usable), 2 (matching scope), 3 (avoid
+/// Orders destinations by RFC 6724 section 6: rules 1 (usable), 2 (matching scope), 3 (avoid
 /// deprecated), 4 (home), 5 (matching label), 6 (precedence), 8 (smaller scope), 9 (longest
 /// matching prefix, same family; for IPv4 only inside the source's subnet) and 10 (otherwise
 /// keep the given order). Rule 7 (native

@@ -1,7 +1,7 @@
-//! Response shaping (SPEC §4, §5): carries out an [`AaaaDecision`] on a response and orders its
-//! address records, reporting what it did so the proxy can record metrics.
+//! Response shaping (docs/behaviour.md): carries out an [`AaaaDecision`] on a response and orders
+//! its address records, reporting what it did so the proxy can record metrics.
 //!
-//! Shaping runs on the copy sent to one client, never on what is cached (STYLE 4). When there is
+//! Shaping runs on the copy sent to one client, never on what is cached. When there is
 //! nothing to change it reads the message and allocates nothing.
 
 use std::net::{IpAddr, Ipv6Addr};
@@ -27,8 +27,8 @@ pub struct ShapeReport {
     pub removed_rrsig: usize,
     /// The answer of an AAAA query lost all its AAAA records: it is now NODATA. The TTLs of the
     /// SOA that gives its negative TTL, if upstream sent one, are capped at `filtered_ttl`
-    /// (RFC 2308 §5); without an SOA the NODATA is not cached downstream at all. NS records in
-    /// the authority section are removed, so that the answer does not read as a referral.
+    /// (RFC 2308 section 5); without an SOA the NODATA is not cached downstream at all. NS records
+    /// in the authority section are removed, so that the answer does not read as a referral.
     pub nodata: bool,
     /// At least one address RRset was put in table order.
     pub reordered: bool,
@@ -43,8 +43,8 @@ impl ShapeReport {
 
 /// Applies `decision` to `message`, then orders its address records by `table`.
 ///
-/// A removal clears the AD bit (RFC 4035 §3.2.3: the data is no longer what was validated);
-/// reordering does not, since RRset order is not covered by signatures (RFC 4034 §6.3).
+/// A removal clears the AD bit (RFC 4035 section 3.2.3: the data is no longer what was validated);
+/// reordering does not, since RRset order is not covered by signatures (RFC 4034 section 6.3).
 pub fn shape(
     message: &mut Message,
     decision: AaaaDecision,
@@ -63,7 +63,8 @@ pub fn shape(
     report
 }
 
-/// Removes AAAA data as SPEC §4 says, for a client that did not ask for it explicitly.
+/// Removes AAAA data as the filter says (docs/behaviour.md), for a client that did not ask for it
+/// explicitly.
 fn remove_ipv6_data(
     message: &mut Message,
     keep_teredo: bool,
@@ -90,7 +91,7 @@ fn remove_ipv6_data(
             report.nodata = true;
             cap_negative_ttl(&mut message.authorities, filtered_ttl);
             // An empty NOERROR answer with NS records and no SOA reads as a referral
-            // (RFC 2308 §2.2.1); BIND's filter-aaaa drops them for the same reason.
+            // (RFC 2308 section 2.2.1); BIND's filter-aaaa drops them for the same reason.
             message.authorities.retain(|r| {
                 r.record_type() != RecordType::NS && rrsig_type_covered(r) != Some(RecordType::NS)
             });
@@ -107,7 +108,7 @@ fn remove_ipv6_data(
     report.removed_additional = aaaa;
     report.removed_rrsig += rrsig;
 
-    // HTTPS/SVCB: clients may connect to hints when no AAAA is available (RFC 9460 §7.3).
+    // HTTPS/SVCB: clients may connect to hints when no AAAA is available (RFC 9460 section 7.3).
     for record in message
         .answers
         .iter_mut()
@@ -155,7 +156,7 @@ fn remove_aaaa(
     (aaaa, rrsig)
 }
 
-/// The type an RRSIG covers: the first field of its RDATA (RFC 4034 §3.1).
+/// The type an RRSIG covers: the first field of its RDATA (RFC 4034 section 3.1).
 fn rrsig_type_covered(record: &Record) -> Option<RecordType> {
     if record.record_type() != RecordType::RRSIG {
         return None;
@@ -175,7 +176,7 @@ fn covered(rdata: &[u8]) -> Option<RecordType> {
 }
 
 /// Caps the TTL and MINIMUM of the SOA that gives a NODATA answer its negative TTL
-/// (RFC 2308 §5: the negative TTL is the lesser of the two).
+/// (RFC 2308 section 5: the negative TTL is the lesser of the two).
 fn cap_negative_ttl(authorities: &mut [Record], cap: u32) {
     for record in authorities {
         if let RData::SOA(soa) = &mut record.data {
@@ -201,7 +202,8 @@ fn remove_ipv6hint(svcb: &mut SVCB, removable: impl Fn(Ipv6Addr) -> bool) -> boo
         !dropped
     });
     if dropped {
-        // RFC 9460 §8: a key listed in `mandatory` must be present, or the record is malformed.
+        // RFC 9460 section 8: a key listed in `mandatory` must be present, or the record is
+        // malformed.
         svcb.svc_params.retain_mut(|(_, value)| {
             let SvcParamValue::Mandatory(mandatory) = value else {
                 return true;
@@ -214,8 +216,8 @@ fn remove_ipv6hint(svcb: &mut SVCB, removable: impl Fn(Ipv6Addr) -> bool) -> boo
 }
 
 /// Orders the records of every A and AAAA RRset in `section` by the table's precedence, highest
-/// first, stably (SPEC §5); the positions the RRset occupies stay the same. Returns whether any
-/// record moved. Allocates only when something has to move.
+/// first, stably (docs/behaviour.md); the positions the RRset occupies stay the same. Returns
+/// whether any record moved. Allocates only when something has to move.
 pub fn order_addresses(section: &mut [Record], table: &PolicyTable) -> bool {
     if section_in_order(section, table) {
         return false;
@@ -293,7 +295,7 @@ fn address_of(record: &Record) -> Option<IpAddr> {
     }
 }
 
-/// Same owner (case-insensitively), type and class (RFC 2181 §5).
+/// Same owner (case-insensitively), type and class (RFC 2181 section 5).
 fn same_rrset(a: &Record, b: &Record) -> bool {
     a.record_type() == b.record_type() && a.dns_class == b.dns_class && a.name == b.name
 }

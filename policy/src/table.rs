@@ -1,4 +1,5 @@
-//! Policy tables (SPEC §5, RFC 6724 §2.1): precedence and label by longest-prefix match.
+//! Policy tables (docs/behaviour.md, RFC 6724 section 2.1): precedence and label by longest-prefix
+//! match.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
@@ -63,7 +64,7 @@ impl FromStr for Prefix {
         let bad = || TableError::BadPrefix(text.to_owned());
         let (address, len) = text.split_once('/').ok_or_else(bad)?;
         let len: u8 = len.parse().map_err(|_| bad())?;
-        // IPv4 prefixes may be written plainly; they live at ::ffff:0:0/96 (RFC 6724 §2.1).
+        // IPv4 prefixes may be written plainly; they live at ::ffff:0:0/96 (RFC 6724 section 2.1).
         let (address, len) = match address.parse::<IpAddr>().map_err(|_| bad())? {
             IpAddr::V4(v4) if len <= 32 => (v4.to_ipv6_mapped(), len + 96),
             IpAddr::V6(v6) if len <= 128 => (v6, len),
@@ -79,7 +80,7 @@ impl fmt::Display for Prefix {
     }
 }
 
-/// One row of a policy table, as in RFC 6724 §2.1 and gai.conf.
+/// One row of a policy table, as in RFC 6724 section 2.1 and gai.conf.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TableRow {
     /// The prefix the row applies to.
@@ -95,14 +96,14 @@ pub struct TableRow {
 pub enum TableKind {
     /// RFC 3484's table plus the Teredo row: native IPv6 > 6to4 > IPv4 > Teredo (the seed).
     Seed,
-    /// RFC 6724 §2.1's default table.
+    /// RFC 6724 section 2.1's default table.
     Rfc6724,
     /// `[[policy.order_table]]` rows.
     Custom,
 }
 
 impl TableKind {
-    /// Every kind, in the order of SPEC §5.
+    /// Every kind, in the order of the table in docs/behaviour.md.
     pub const ALL: [TableKind; 3] = [Self::Seed, Self::Rfc6724, Self::Custom];
 
     /// The value of `policy.order` and `--table`.
@@ -132,7 +133,7 @@ pub struct PolicyTable {
     rows: Vec<TableRow>,
 }
 
-/// The seed's table: RFC 3484 §2.1 plus Teredo at precedence 5, label 5 (SPEC §5).
+/// The seed's table: RFC 3484 section 2.1 plus Teredo at precedence 5, label 5 (docs/behaviour.md).
 const SEED_ROWS: [(u128, u8, u8, u8); 6] = [
     (1, 128, 50, 0),
     (0, 0, 40, 1),
@@ -142,7 +143,7 @@ const SEED_ROWS: [(u128, u8, u8, u8); 6] = [
     (0x2001 << 112, 32, 5, 5),
 ];
 
-/// RFC 6724 §2.1's default policy table.
+/// RFC 6724 section 2.1's default policy table.
 const RFC6724_ROWS: [(u128, u8, u8, u8); 9] = [
     (1, 128, 50, 0),
     (0, 0, 40, 1),
@@ -222,13 +223,15 @@ impl PolicyTable {
         self.lookup(address).map_or(0, |row| row.precedence)
     }
 
-    /// Label of `address`; `None` when no row matches (RFC 6724 §2.1 treats no match as unlabelled).
+    /// Label of `address`; `None` when no row matches (RFC 6724 section 2.1 treats no match as
+    /// unlabelled).
     pub fn label(&self, address: IpAddr) -> Option<u8> {
         self.lookup(address).map(|row| row.label)
     }
 }
 
-/// An address in the IPv6 space of policy tables: IPv4 becomes `::ffff:a.b.c.d` (RFC 6724 §2.1).
+/// An address in the IPv6 space of policy tables: IPv4 becomes `::ffff:a.b.c.d` (RFC 6724 section
+/// 2.1).
 pub fn as_v6(address: IpAddr) -> Ipv6Addr {
     match address {
         IpAddr::V4(v4) => v4.to_ipv6_mapped(),

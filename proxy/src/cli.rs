@@ -1,4 +1,4 @@
-//! The command line (SPEC §7): argument definitions, one-line errors, exit codes.
+//! The command line: argument definitions, one-line errors, exit codes.
 
 use std::ffi::OsString;
 use std::net::IpAddr;
@@ -15,7 +15,7 @@ use crate::commands::paths::PathsArgs;
 use crate::commands::resolve::ResolveArgs;
 use crate::commands::serve::ServeArgs;
 
-/// Exit code of a bad argument (SPEC §7).
+/// Exit code of a bad argument.
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code of a failure while running (an unreadable file, a bad config).
 pub const EXIT_FAILURE: u8 = 1;
@@ -190,7 +190,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 }
 
 /// Help and version go out as clap prints them; any other error becomes one line naming the
-/// bad argument, and exit code 2 (SPEC §7).
+/// bad argument, and exit code 2.
 fn usage_error(error: &clap::Error) -> ExitCode {
     match error.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {

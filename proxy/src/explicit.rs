@@ -1,5 +1,5 @@
-//! The lone-AAAA signal (SPEC §4): which clients asked A for a name recently, so that an AAAA
-//! query without its A twin can be told apart from `getaddrinfo(AF_UNSPEC)`.
+//! The lone-AAAA signal (docs/behaviour.md): which clients asked A for a name recently, so that an
+//! AAAA query without its A twin can be told apart from `getaddrinfo(AF_UNSPEC)`.
 //!
 //! glibc's `getaddrinfo(AF_UNSPEC)` sends A and then AAAA from one socket within a
 //! millisecond; `getaddrinfo(AF_INET6)` and `dig AAAA` send AAAA alone; `getent hosts` sends

@@ -1,6 +1,6 @@
-//! The names of SPEC §9's metrics, with their types and labels: plain constants with no
-//! dependencies, so that the end-to-end tests compile this very file (STYLE 13: the tests check
-//! the scrape against the constants the code registers).
+//! The names of pathwise's metrics (docs/metrics.md), with their types and labels: plain
+//! constants with no dependencies, so that the end-to-end tests compile this very file (the tests
+//! check the scrape against the constants the code registers).
 
 /// Queries received, by `transport` and `qtype`.
 pub const QUERIES_TOTAL: &str = "pathwise_queries_total";
@@ -33,8 +33,17 @@ pub const CACHE_ENTRIES: &str = "pathwise_cache_entries";
 /// Always 1, with the running `version`.
 pub const BUILD_INFO: &str = "pathwise_build_info";
 
-/// Every SPEC §9 metric: name, Prometheus type, label names. The scrape tests check these.
-pub const SPEC: [(&str, &str, &[&str]); 15] = [
+/// Limits that were hit, by `limit`.
+pub const LIMITED_TOTAL: &str = "pathwise_limited_total";
+/// Upstream answers dropped as not answering the query sent, by `reason`.
+pub const UPSTREAM_DROPPED_TOTAL: &str = "pathwise_upstream_dropped_total";
+/// Whether each `upstream` is up (1) or marked down after failing (0).
+pub const UPSTREAM_UP: &str = "pathwise_upstream_up";
+/// Queries whose handling panicked and were dropped, by `transport`.
+pub const QUERY_PANICS_TOTAL: &str = "pathwise_query_panics_total";
+
+/// Every metric: name, Prometheus type, label names. The scrape tests check these.
+pub const METRICS: [(&str, &str, &[&str]); 19] = [
     (QUERIES_TOTAL, "counter", &["transport", "qtype"]),
     (RESPONSES_TOTAL, "counter", &["rcode"]),
     (REQUEST_DURATION_SECONDS, "histogram", &["transport"]),
@@ -50,19 +59,6 @@ pub const SPEC: [(&str, &str, &[&str]); 15] = [
     (CACHE_LOOKUPS_TOTAL, "counter", &["result"]),
     (CACHE_ENTRIES, "gauge", &[]),
     (BUILD_INFO, "gauge", &["version"]),
-];
-
-/// Limits that were hit, by `limit` (beyond SPEC §9: issue 8's hardening).
-pub const LIMITED_TOTAL: &str = "pathwise_limited_total";
-/// Upstream answers dropped as not answering the query sent, by `reason` (beyond SPEC §9).
-pub const UPSTREAM_DROPPED_TOTAL: &str = "pathwise_upstream_dropped_total";
-/// Whether each `upstream` is up (1) or marked down after failing (0) (beyond SPEC §9).
-pub const UPSTREAM_UP: &str = "pathwise_upstream_up";
-/// Queries whose handling panicked and were dropped, by `transport`.
-pub const QUERY_PANICS_TOTAL: &str = "pathwise_query_panics_total";
-
-/// The metrics pathwise adds to SPEC §9's: name, Prometheus type, label names.
-pub const BEYOND_SPEC: [(&str, &str, &[&str]); 4] = [
     (LIMITED_TOTAL, "counter", &["limit"]),
     (UPSTREAM_DROPPED_TOTAL, "counter", &["reason"]),
     (UPSTREAM_UP, "gauge", &["upstream"]),

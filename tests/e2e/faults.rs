@@ -1,4 +1,4 @@
-//! The fault matrix (issue 8): a scripted upstream on loopback misbehaves in one way per case,
+//! The fault matrix: a scripted upstream on loopback misbehaves in one way per case,
 //! and the client (dig, through the real binary) gets a proper DNS answer — never a forged
 //! record, never a hang: at worst SERVFAIL within about `upstream.timeout`, and well within it
 //! when the network or the server says no at once. Each case runs alone, and again with an
@@ -184,8 +184,8 @@ fn cases() -> Vec<Case> {
             false,
             true,
         ),
-        // pathwise fails over on timeout, error and SERVFAIL (SPEC §6), and on REFUSED too (as
-        // dnsmasq and Unbound do); a lone server that refuses means SERVFAIL.
+        // pathwise fails over on timeout, error and SERVFAIL (docs/behaviour.md), and on REFUSED
+        // too (as dnsmasq and Unbound do); a lone server that refuses means SERVFAIL.
         case(
             "REFUSED",
             Server::Udp(Box::new(|query, _| vec![rcode_answer(query, 5)])),

@@ -1,7 +1,8 @@
-//! The one end-to-end test binary (STYLE 16): a module per area, each driving the real
+//! The one end-to-end test binary: a module per area, each driving the real
 //! `pathwise` binary (see `tests/README.md`).
 
 mod cli;
+mod conventions;
 mod deploy;
 mod faults;
 mod gai_conf;

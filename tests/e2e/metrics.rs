@@ -1,4 +1,4 @@
-//! The metrics endpoint of the real binary (SPEC §9, STYLE 13): every SPEC name with its type
+//! The metrics endpoint of the real binary (docs/metrics.md): every metric name with its type
 //! and labels (the binary's own constants), counters that move by exactly what known queries
 //! did, `promtool check metrics` on the scrape, the health, readiness and `/paths` routes, bad
 //! requests, and every metric that the dashboard and the alert rules use.
@@ -15,11 +15,11 @@ use pathwise_tests::{FakeUpstream, Pathwise, Run, Upstream, http_get, http_raw};
 
 use crate::serve::zone::{DUAL, unsigned};
 
-/// The binary's own metric names (STYLE 13): the very file it registers them from.
+/// The binary's own metric names: the very file it registers them from.
 #[path = "../../proxy/src/metric_names.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod metric_names;
-use metric_names::{self as metrics, BEYOND_SPEC, SPEC};
+use metric_names::{self as metrics, METRICS};
 
 /// `[paths]` pinned to a Teredo-only host: the filter is active.
 const TEREDO_PATHS: &str = r#"["teredo", "ipv4"]"#;
@@ -149,12 +149,12 @@ pub(crate) fn tool(what: &str, test: &str) -> Option<PathBuf> {
 }
 
 #[test]
-fn every_spec_metric_is_scraped_with_its_type_and_labels() {
+fn every_metric_is_scraped_with_its_type_and_labels() {
     let (upstream, _pathwise, address) = start();
     let scrape = Scrape::of(address);
 
-    // SPEC §9's metrics, and the ones pathwise adds (limits, dropped answers, upstream health).
-    for (name, kind, labels) in SPEC.into_iter().chain(BEYOND_SPEC) {
+    // Every metric: the decisions, and limits, dropped answers and upstream health.
+    for (name, kind, labels) in METRICS {
         assert_eq!(
             scrape.types.get(name).map(String::as_str),
             Some(kind),
@@ -199,7 +199,7 @@ fn every_spec_metric_is_scraped_with_its_type_and_labels() {
 
     let Some(promtool) = tool(
         "promtool",
-        "every_spec_metric_is_scraped_with_its_type_and_labels",
+        "every_metric_is_scraped_with_its_type_and_labels",
     ) else {
         return;
     };
@@ -459,7 +459,7 @@ fn every_metric_of_the_dashboard_and_the_rules_exists() {
             );
         }
     }
-    // The SPEC names the dashboard must show are there too.
+    // The names the dashboard must show are there too.
     let dashboard = std::fs::read_to_string(root.join("dashboards/pathwise.json")).expect("read");
     for name in [
         metrics::AAAA_FILTERED_TOTAL,

@@ -1,4 +1,4 @@
-//! Outsiders (issue 8): pathwise in one network namespace of the test's own, a client in a
+//! Outsiders: pathwise in one network namespace of the test's own, a client in a
 //! second one, joined by a veth pair; no address of the host's own namespace is used. The
 //! client gets REFUSED unless `listen.allow` admits it, and a refused client never gets more
 //! bytes back than it sent (pathwise is no amplifier). Root only.

@@ -1,6 +1,6 @@
-//! The path watcher on a real host (SPEC §3): a network namespace built as a Teredo-only host
-//! (IPv4 with a default route on `pw0`, a Teredo address with the IPv6 default route on its own
-//! interface), NSD and `pathwise serve` on `127.0.0.1:53` inside it with `paths.override` left
+//! The path watcher on a real host (docs/behaviour.md): a network namespace built as a Teredo-only
+//! host (IPv4 with a default route on `pw0`, a Teredo address with the IPv6 default route on its
+//! own interface), NSD and `pathwise serve` on `127.0.0.1:53` inside it with `paths.override` left
 //! at `auto`, and the namespace's resolv.conf pointing at pathwise. Applications are played by
 //! glibc's own `getaddrinfo` (`getent`); what pathwise sees is asked of `pathwise paths`.
 //! Root only; each namespace is deleted on drop, also when a test fails.

@@ -1,4 +1,4 @@
-//! Spoofing (issue 8): while pathwise waits for its upstream's answer, forged answers flood its
+//! Spoofing: while pathwise waits for its upstream's answer, forged answers flood its
 //! upstream-facing UDP port. They carry the upstream's own address and port as their source,
 //! so they come from a raw socket, IPv4 and UDP headers written here: (a) one with a random ID
 //! to every port of the ephemeral range; (c) every ID to the exact port pathwise uses, from the

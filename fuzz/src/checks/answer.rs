@@ -12,14 +12,14 @@ use pathwise::server::context::Transport;
 use pathwise::server::pipeline::Step;
 use pathwise_policy::describe;
 
-/// The smallest UDP answer size a client accepts without EDNS (RFC 1035 §4.2.1).
+/// The smallest UDP answer size a client accepts without EDNS (RFC 1035 section 4.2.1).
 const MIN_UDP: usize = 512;
 
 /// Checks the [`Step`] that `Pipeline::receive` took for `packet`, and returns the answer it
 /// sent, parsed, if it sent one.
 ///
-/// - A packet with a readable header and QR clear is never dropped (SPEC §6: FORMERR when a
-///   header can be read); anything else is never answered (no reflection).
+/// - A packet with a readable header and QR clear is never dropped (docs/behaviour.md: FORMERR when
+///   a header can be read); anything else is never answered (no reflection).
 /// - An answer parses, is a response, carries the query's ID, and over TCP is never truncated.
 /// - An outsider gets REFUSED and never more bytes than it sent; an insider never gets REFUSED.
 /// - Over UDP, an answer fits the client's size (its EDNS size, at least 512) unless it is no
@@ -132,9 +132,9 @@ fn is_teredo_aaaa(record: &Record) -> bool {
     matches!(&record.data, RData::AAAA(aaaa) if describe(IpAddr::V6(aaaa.0)).teredo.is_some())
 }
 
-/// SPEC §4 for a served answer to a client that did not ask explicitly, on a host where the
-/// filter is active and the name has an A record: a NOERROR answer to an AAAA question keeps
-/// no AAAA record in its answer section, but Teredo ones when `keep_teredo` is set.
+/// The AAAA filter (docs/behaviour.md) for a served answer to a client that did not ask explicitly,
+/// on a host where the filter is active and the name has an A record: a NOERROR answer to an AAAA
+/// question keeps no AAAA record in its answer section, but Teredo ones when `keep_teredo` is set.
 pub(super) fn check_filtered(answer: &Message, keep_teredo: bool) {
     let aaaa_question = answer
         .queries
@@ -151,8 +151,8 @@ pub(super) fn check_filtered(answer: &Message, keep_teredo: bool) {
     }
 }
 
-/// The rest of SPEC §4 when every IPv6 address is removed (`keep_teredo` off): no AAAA in the
-/// additional section for an owner that has an A record there, and no `ipv6hint` in any
+/// The rest of the AAAA filter when every IPv6 address is removed (`keep_teredo` off): no AAAA in
+/// the additional section for an owner that has an A record there, and no `ipv6hint` in any
 /// HTTPS or SVCB record.
 pub(super) fn check_no_ipv6_data(answer: &Message) {
     if answer.metadata.response_code != ResponseCode::NoError {
@@ -179,7 +179,7 @@ pub(super) fn check_no_ipv6_data(answer: &Message) {
     }
 }
 
-/// Whether an HTTPS or SVCB record carries an `ipv6hint` (RFC 9460 §7.3).
+/// Whether an HTTPS or SVCB record carries an `ipv6hint` (RFC 9460 section 7.3).
 fn has_ipv6hint(record: &Record) -> bool {
     let svcb = match &record.data {
         RData::HTTPS(https) => &https.0,

@@ -34,7 +34,7 @@ pub fn query_path(packet: &[u8]) {
 }
 
 /// What goes upstream for a miss: the client's query, same ID and question, as a query, with
-/// pathwise's own explicit-ask option taken out (SPEC §4: it never goes upstream).
+/// pathwise's own explicit-ask option taken out (docs/behaviour.md: it never goes upstream).
 fn check_forwarded(packet: &[u8], context: &QueryContext, option: EdnsCode) {
     let client = Message::from_vec(packet).expect("only a parsed query goes upstream");
     let forwarded = Message::from_vec(&context.wire)
@@ -57,7 +57,7 @@ fn check_forwarded(packet: &[u8], context: &QueryContext, option: EdnsCode) {
     );
 }
 
-/// Whether SPEC §4 removes AAAA data from the answer to `packet` from [`INSIDER`]: an AAAA
+/// Whether the AAAA filter removes AAAA data from the answer to `packet` from [`INSIDER`]: an AAAA
 /// question for a cached name with an A record (so the A query came first and `require_a` is
 /// satisfied), without DO and without the explicit-ask option.
 fn filter_expected(packet: &[u8], option: EdnsCode) -> bool {

@@ -1,4 +1,5 @@
-//! Address classes at every boundary of SPEC §2, and the published Teredo and 6to4 examples.
+//! Address classes at every boundary of the table in docs/behaviour.md, and the published Teredo
+//! and 6to4 examples.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -145,7 +146,8 @@ fn widely_cited_teredo_address_decodes() {
 
 #[test]
 fn teredo_obfuscation_of_port_337_and_1_2_3_4() {
-    // Port 337 = 0x0151 is carried as 0xfeae; 1.2.3.4 = 0x01020304 as 0xfefdfcfb (RFC 4380 §4).
+    // Port 337 = 0x0151 is carried as 0xfeae; 1.2.3.4 = 0x01020304 as 0xfefdfcfb (RFC 4380 section
+    // 4).
     let parts = teredo_parts("2001:0:c000:201:0:feae:fefd:fcfb".parse().unwrap()).unwrap();
     assert_eq!(parts.port, 337);
     assert_eq!(parts.client, Ipv4Addr::new(1, 2, 3, 4));
@@ -161,7 +163,8 @@ fn teredo_parts_only_inside_2001_0_32() {
 
 #[test]
 fn rfc3056_examples_embed_their_ipv4() {
-    // RFC 3056 §5.1: 192.1.2.3 gives 2002:c001:0203::/48, 9.254.253.252 gives 2002:09fe:fdfc::/48.
+    // RFC 3056 section 5.1: 192.1.2.3 gives 2002:c001:0203::/48, 9.254.253.252 gives
+    // 2002:09fe:fdfc::/48.
     let cases = [
         ("2002:c001:0203::1", [192, 1, 2, 3]),
         ("2002:09fe:fdfc::1", [9, 254, 253, 252]),
@@ -185,7 +188,7 @@ fn ipv4_mapped_addresses_carry_their_ipv4() {
 }
 
 #[test]
-fn class_names_are_specs() {
+fn class_names_are_the_documented_ones() {
     let names: Vec<&str> = AddressClass::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(
         names,

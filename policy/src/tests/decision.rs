@@ -1,4 +1,5 @@
-//! The AAAA decision: one named case per rule of SPEC §4, in the order the rules apply.
+//! The AAAA decision: one named case per rule of the filter (docs/behaviour.md), in the order the
+//! rules apply.
 
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
@@ -249,7 +250,7 @@ fn reasons_follow_the_mode() {
 }
 
 #[test]
-fn labels_are_specs() {
+fn labels_are_the_documented_ones() {
     let kept: Vec<&str> = KeepReason::ALL.iter().map(|r| r.as_str()).collect();
     assert_eq!(
         kept,

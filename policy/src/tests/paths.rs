@@ -1,4 +1,4 @@
-//! Which local addresses give which path (SPEC §3), and the path state's text forms.
+//! Which local addresses give which path (docs/behaviour.md), and the path state's text forms.
 
 use std::net::IpAddr;
 

@@ -1,4 +1,4 @@
-//! RFC 6724 destination selection: the examples of §10.2, and the seed's preference on the
+//! RFC 6724 destination selection: the examples of section 10.2, and the seed's preference on the
 //! hosts the mission is about.
 
 use std::net::IpAddr;
@@ -32,7 +32,7 @@ type Example = (
     &'static [(&'static str, &'static str)],
 );
 
-/// RFC 6724 §10.2, in the RFC's order.
+/// RFC 6724 section 10.2, in the RFC's order.
 const RFC6724_EXAMPLES: &[Example] = &[
     (
         "1 prefer matching scope",
@@ -221,7 +221,7 @@ fn scopes_follow_rfc6724_section_3() {
     assert_eq!(
         scope(ip("10.0.0.1")),
         14,
-        "private IPv4 is global (RFC 6724 §3.2)"
+        "private IPv4 is global (RFC 6724 section 3.2)"
     );
 }
 

@@ -69,7 +69,7 @@ fn filtered_nodata_does_not_look_like_a_referral() {
     assert!(message.answers.is_empty());
     assert!(
         message.authorities.is_empty(),
-        "NS without SOA reads as a referral (RFC 2308 §2.2.1)"
+        "NS without SOA reads as a referral (RFC 2308 section 2.2.1)"
     );
 }
 

@@ -1,4 +1,4 @@
-//! Policy tables: the rows of SPEC §5, longest-prefix lookup, IPv4 via `::ffff:0:0/96`.
+//! Policy tables: the rows of docs/behaviour.md, longest-prefix lookup, IPv4 via `::ffff:0:0/96`.
 
 use std::net::IpAddr;
 

@@ -15,15 +15,15 @@ use super::ttl::{EntryKind, Lifetime, effective_ttl};
 /// settings and path state, which is a handful at most.
 const MAX_RENDERINGS: usize = 4;
 
-/// The TTL of every record in a stale answer: RFC 8767 §4 recommends 30 seconds, so a client
+/// The TTL of every record in a stale answer: RFC 8767 section 4 recommends 30 seconds, so a client
 /// comes back soon, when upstream may have recovered.
 pub const STALE_TTL: u32 = 30;
 
 /// One cached response: what upstream said, when, and for how long it is fresh.
 ///
-/// The message is upstream's (STYLE 4): it is never filtered or reordered here, so a change of
+/// The message is upstream's: it is never filtered or reordered here, so a change of
 /// path state applies to the next answer served from it. Only the OPT record (EDNS is per
-/// hop; RFC 6891 §6.1.1 says OPT "MUST NOT be cached") and any TSIG are dropped on insert.
+/// hop; RFC 6891 section 6.1.1 says OPT "MUST NOT be cached") and any TSIG are dropped on insert.
 #[derive(Debug)]
 pub struct Entry {
     /// The response in wire form (a `Message` is several times larger): decoded when an
@@ -103,7 +103,7 @@ impl Entry {
         Some(rendered)
     }
 
-    /// What the AAAA decision reads of the response (SPEC §4), read once at insertion.
+    /// What the AAAA decision reads of the response (docs/behaviour.md), read once at insertion.
     pub fn facts(&self) -> &ResponseFacts {
         &self.facts
     }
@@ -155,9 +155,9 @@ impl Entry {
     /// Fresh: each record's TTL is min(its TTL raised to `cache.min_ttl` for positive answers,
     /// the entry's TTL), counted down by the whole seconds of `age`, at least 0. So no record
     /// outlives the entry in a client's cache, the SOA of a negative answer shows the negative
-    /// TTL (RFC 2308 §5), and a TTL raised by `min_ttl` is what the client sees.
+    /// TTL (RFC 2308 section 5), and a TTL raised by `min_ttl` is what the client sees.
     ///
-    /// Stale (`stale` true): every record gets [`STALE_TTL`] (RFC 8767 §4).
+    /// Stale (`stale` true): every record gets [`STALE_TTL`] (RFC 8767 section 4).
     pub fn response_at(&self, age: Duration, stale: bool) -> Message {
         let mut response = self.response();
         let age = u32::try_from(age.as_secs()).unwrap_or(u32::MAX);

@@ -1,4 +1,4 @@
-//! The cache key: what makes two queries ask the same question (SPEC §6).
+//! The cache key: what makes two queries ask the same question (docs/behaviour.md).
 
 use hickory_proto::op::{Message, Query};
 use hickory_proto::rr::{DNSClass, LowerName, Name, RecordType};

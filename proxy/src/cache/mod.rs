@@ -1,4 +1,4 @@
-//! The DNS cache (SPEC §6): TTL-honouring, negative caching (RFC 2308), serve-stale
+//! The DNS cache (docs/behaviour.md): TTL-honouring, negative caching (RFC 2308), serve-stale
 //! (RFC 8767), bounded by `cache.max_entries`.
 //!
 //! How the pipeline uses it:
@@ -67,7 +67,7 @@ pub enum Lookup {
 }
 
 impl Lookup {
-    /// The `result` label of `pathwise_cache_lookups_total` (SPEC §9).
+    /// The `result` label of `pathwise_cache_lookups_total` (docs/metrics.md).
     ///
     /// A stale entry that ends up unused (upstream answered) was still a stale lookup.
     pub fn as_str(&self) -> &'static str {

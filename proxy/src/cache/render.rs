@@ -1,7 +1,7 @@
 //! A cached response already shaped and encoded for one kind of answer, so that a cache hit is
 //! a copy and a few byte patches instead of cloning, shaping and encoding a `Message`.
 //!
-//! The entry keeps upstream's message (STYLE 4); a [`Rendered`] is derived from it for one
+//! The entry keeps upstream's message; a [`Rendered`] is derived from it for one
 //! [`Variant`] (the AAAA decision and the client's EDNS) under one stamp (the settings
 //! generation and the path state), with every TTL as served at age 0. Serving it at an age
 //! patches the ID, the client's RD and CD bits, the client's question as written, and counts

@@ -1,4 +1,4 @@
-//! Whether an upstream response may be cached, and for how long (SPEC §6, RFC 2308).
+//! Whether an upstream response may be cached, and for how long (docs/behaviour.md, RFC 2308).
 
 use std::time::Duration;
 
@@ -13,9 +13,9 @@ use crate::config::CacheConfig;
 pub enum EntryKind {
     /// NOERROR with records in the answer section.
     Positive,
-    /// NOERROR with an empty answer section and a SOA in authority (RFC 2308 §2.2).
+    /// NOERROR with an empty answer section and a SOA in authority (RFC 2308 section 2.2).
     NoData,
-    /// NXDOMAIN with a SOA in authority (RFC 2308 §2.1).
+    /// NXDOMAIN with a SOA in authority (RFC 2308 section 2.1).
     NxDomain,
 }
 
@@ -36,13 +36,13 @@ pub enum Uncacheable {
     /// The response's question is not the key's (or there is not exactly one).
     QuestionMismatch,
     /// SERVFAIL, REFUSED, FORMERR, ...: only NOERROR and NXDOMAIN are cached. A cached
-    /// SERVFAIL would outlive the upstream's trouble; RFC 2308 §7 allows at most 5 minutes
+    /// SERVFAIL would outlive the upstream's trouble; RFC 2308 section 7 allows at most 5 minutes
     /// and serve-stale is the better answer to a failing upstream.
     Rcode,
-    /// NXDOMAIN or NODATA without a SOA in authority: RFC 2308 §5 says not to cache it.
+    /// NXDOMAIN or NODATA without a SOA in authority: RFC 2308 section 5 says not to cache it.
     NegativeWithoutSoa,
     /// The TTL came out as zero: "only used for the transaction in progress" (RFC 1035
-    /// §3.2.1).
+    /// section 3.2.1).
     ZeroTtl,
 }
 
@@ -77,7 +77,7 @@ pub struct Lifetime {
 /// - Positive (NOERROR with answers): the lowest answer TTL, clamped to
 ///   `cache.min_ttl..=cache.max_ttl`.
 /// - Negative (NXDOMAIN, or NOERROR without answers): min(SOA TTL, SOA MINIMUM) of the SOA in
-///   authority (RFC 2308 §5), capped at `cache.max_negative_ttl`; `min_ttl` does not raise
+///   authority (RFC 2308 section 5), capped at `cache.max_negative_ttl`; `min_ttl` does not raise
 ///   it, since a negative answer kept too long hides a name that just appeared.
 /// - A CNAME chain that ends in NXDOMAIN or NODATA carries both; the lower wins.
 pub fn lifetime(
@@ -131,7 +131,7 @@ pub fn lifetime(
     Ok(Lifetime { ttl, floor, kind })
 }
 
-/// A record's TTL as a cache must read it: RFC 2181 §8 says a value with the top bit set is
+/// A record's TTL as a cache must read it: RFC 2181 section 8 says a value with the top bit set is
 /// treated as zero.
 pub(super) fn effective_ttl(record: &Record) -> u32 {
     if record.ttl > i32::MAX as u32 {
@@ -150,7 +150,7 @@ fn min_ttl(records: &[Record]) -> Option<u32> {
         .min()
 }
 
-/// The negative TTL of RFC 2308 §5: min(SOA TTL, SOA MINIMUM) of the first SOA in authority.
+/// The negative TTL of RFC 2308 section 5: min(SOA TTL, SOA MINIMUM) of the first SOA in authority.
 fn negative_ttl(response: &Message) -> Option<u32> {
     response
         .authorities

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::cli::ClassifyArgs;
 
-/// Prints one line per address, or a JSON array with `--json` (SPEC §7).
+/// Prints one line per address, or a JSON array with `--json`.
 pub fn run(args: &ClassifyArgs) -> anyhow::Result<()> {
     let described: Vec<Classified> = args.addresses.iter().map(|&a| describe(a)).collect();
     let mut out = std::io::stdout().lock();

@@ -1,4 +1,4 @@
-//! `pathwise order ADDR...`: destinations in RFC 6724 §6 preference order.
+//! `pathwise order ADDR...`: destinations in RFC 6724 section 6 preference order.
 
 use std::io::Write;
 

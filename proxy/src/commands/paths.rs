@@ -1,5 +1,5 @@
 //! `pathwise paths [--json]`: the host's addresses as the path watcher judges them, the path
-//! state, and whether the AAAA filter is active (SPEC §7).
+//! state, and whether the AAAA filter is active.
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,5 +1,5 @@
 //! `pathwise resolve NAME`: A and AAAA through a server, in the order an application here
-//! should try them (SPEC §5, §7).
+//! should try them (docs/behaviour.md).
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -37,7 +37,7 @@ fn parse_server(text: &str) -> Result<SocketAddr, String> {
 
 /// How long each query may take.
 const TIMEOUT: Duration = Duration::from_secs(3);
-/// The explicit-ask option pathwise honours by default (SPEC §4).
+/// The explicit-ask option pathwise honours by default (docs/behaviour.md).
 const EXPLICIT_OPTION: u16 = 65432;
 
 /// Asks A then AAAA as getaddrinfo does, and AAAA once more with the explicit-ask option to

@@ -25,9 +25,9 @@ pub struct ServeArgs {
     /// Listen on ADDR (UDP and TCP), repeatable; replaces listen.addresses.
     #[arg(long = "listen", value_name = "ADDR")]
     pub listen: Vec<String>,
-    /// Forward to SPEC (IP[:port], tcp://IP[:port], tls://IP[:port]#name), repeatable;
+    /// Forward to SERVER (IP[:port], tcp://IP[:port], tls://IP[:port]#name), repeatable;
     /// replaces upstream.servers.
-    #[arg(long = "upstream", value_name = "SPEC")]
+    #[arg(long = "upstream", value_name = "SERVER")]
     pub upstream: Vec<String>,
     /// Serve metrics on ADDR, or "off"; replaces metrics.listen.
     #[arg(long, value_name = "ADDR")]

@@ -60,7 +60,7 @@ pub(super) fn positive_duration(
     })
 }
 
-/// A duration that becomes a DNS TTL, which counts whole seconds (RFC 2181 §8).
+/// A duration that becomes a DNS TTL, which counts whole seconds (RFC 2181 section 8).
 pub(super) fn ttl(
     key: &str,
     raw: Option<String>,

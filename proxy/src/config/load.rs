@@ -1,6 +1,6 @@
-//! Loading (SPEC §8): the file's text, then the `PATHWISE_*` environment, then the flags of
+//! Loading: the file's text, then the `PATHWISE_*` environment, then the flags of
 //! `pathwise serve`, each winning over the one before; unknown keys refused by name; then
-//! validation. The sources are passed in (STYLE 9): tests give a map, never `set_var`.
+//! validation. The sources are passed in: tests give a map, never `set_var`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,7 +15,7 @@ use super::{Config, ConfigError, Origin};
 pub struct Flags {
     /// `--listen ADDR`, repeatable: replaces `listen.addresses`.
     pub listen: Vec<String>,
-    /// `--upstream SPEC`, repeatable: replaces `upstream.servers`.
+    /// `--upstream SERVER`, repeatable: replaces `upstream.servers`.
     pub upstream: Vec<String>,
     /// `--metrics ADDR|off`: replaces `metrics.listen`.
     pub metrics: Option<String>,

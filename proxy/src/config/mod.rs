@@ -1,4 +1,4 @@
-//! The typed configuration (SPEC §8): what every other module reads. Defaults are SPEC's.
+//! The typed configuration (docs/configuration.md): what every other module reads.
 //!
 //! Loading (file text, `PATHWISE_*` environment, flags) lives in `load`, the form as written
 //! in `raw`, its validation in `validate`; this module holds the validated values.
@@ -149,7 +149,7 @@ pub enum PathOverride {
     Fixed(PathState),
 }
 
-/// `[paths]`: how the host's paths are watched (SPEC §3).
+/// `[paths]`: how the host's paths are watched (docs/behaviour.md).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PathsConfig {
     /// `paths.stabilize`; 2s.
@@ -168,7 +168,7 @@ pub struct PathsConfig {
     pub path_override: PathOverride,
 }
 
-/// `[policy.explicit]`: the signals of an explicit AAAA request (SPEC §4).
+/// `[policy.explicit]`: the signals of an explicit AAAA request (docs/behaviour.md).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExplicitConfig {
     /// `policy.explicit.clients`; empty.
@@ -255,7 +255,7 @@ pub struct LogConfig {
 }
 
 impl Default for Config {
-    /// Every default of SPEC §6 to §9.
+    /// Every default (docs/configuration.md).
     fn default() -> Self {
         Self {
             listen: ListenConfig {

@@ -1,4 +1,4 @@
-//! The configuration as written (STYLE 8): one serde struct per table, unknown keys refused,
+//! The configuration as written: one serde struct per table, unknown keys refused,
 //! every value as the file or environment gives it. `validate` turns this into [`Config`].
 //!
 //! Every key is an `Option`, so a missing key takes its default from [`Config::default`].

@@ -1,6 +1,6 @@
 //! [`RawConfig`] to [`Config`]: every value parsed, every rule between keys checked, the
 //! first failure returned naming its dotted key. No I/O and no side effects, so that SIGHUP
-//! can validate a new config before it swaps (STYLE 8).
+//! can validate a new config before it swaps.
 
 use std::str::FromStr;
 
@@ -20,7 +20,7 @@ use super::{
     PathOverride, PathsConfig, PolicySection, UpstreamConfig, UpstreamSpec,
 };
 
-/// The EDNS option codes RFC 6891 §9 sets aside for local/experimental use.
+/// The EDNS option codes RFC 6891 section 9 sets aside for local/experimental use.
 const LOCAL_EDNS_OPTIONS: std::ops::RangeInclusive<i64> = 65001..=65534;
 
 impl TryFrom<RawConfig> for Config {

@@ -186,7 +186,7 @@ impl UpstreamSpec {
 }
 
 impl Strategy {
-    /// Every strategy, in the order of SPEC §6.
+    /// Every strategy, in the order docs/configuration.md lists them.
     pub const ALL: [Strategy; 3] = [Self::Sequential, Self::RoundRobin, Self::Fastest];
 
     /// The value of `upstream.strategy`.

@@ -1,4 +1,5 @@
-//! The host's local addresses, each with the path it gives or why it gives none (SPEC §3).
+//! The host's local addresses, each with the path it gives or why it gives none
+//! (docs/behaviour.md).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -57,7 +58,7 @@ pub struct LocalAddress {
     pub interface: String,
     /// The address.
     pub address: IpAddr,
-    /// Its class (SPEC §2).
+    /// Its class (docs/behaviour.md).
     pub class: AddressClass,
     /// Its kernel flags (IPv6 on Linux; empty elsewhere).
     pub flags: AddressFlags,
@@ -130,8 +131,8 @@ impl Inventory {
         Ok(Self::judge(&HostFacts::read()?, config))
     }
 
-    /// Judges each address of `facts` under `config` (SPEC §3): the first reason that applies
-    /// wins, in the order not-a-path, ignored, down, DAD failed, tentative, no route.
+    /// Judges each address of `facts` under `config` (docs/behaviour.md): the first reason that
+    /// applies wins, in the order not-a-path, ignored, down, DAD failed, tentative, no route.
     pub fn judge(facts: &HostFacts, config: &PathsConfig) -> Self {
         let counting = Counting {
             ula: config.count_ula,

@@ -1,5 +1,5 @@
-//! Knowing the host's paths (SPEC §3): which of native IPv6, 6to4, IPv4 and Teredo it has a
-//! usable source address for, followed as addresses and routes change.
+//! Knowing the host's paths (docs/behaviour.md): which of native IPv6, 6to4, IPv4 and Teredo it has
+//! a usable source address for, followed as addresses and routes change.
 //!
 //! - [`inventory`]: every local address with the path it gives, or why none;
 //! - [`proc`]: Linux's address flags and routes from `/proc/net`;

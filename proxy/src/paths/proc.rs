@@ -1,5 +1,5 @@
 //! Linux's view of addresses and routes through `/proc/net`: the IPv6 address flags that
-//! `getifaddrs` does not report, and the routes that make an address a path (SPEC §3).
+//! `getifaddrs` does not report, and the routes that make an address a path (docs/behaviour.md).
 //!
 //! The parsers take the files' text, so they are tested on fixed samples; a line that does not
 //! parse is skipped rather than failing the whole read.
@@ -20,9 +20,9 @@ const RTF_REJECT: u32 = 0x0200;
 /// The flags of one IPv6 address that decide whether it is usable yet.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AddressFlags {
-    /// Duplicate address detection is still running (RFC 4862 §5.4).
+    /// Duplicate address detection is still running (RFC 4862 section 5.4).
     pub tentative: bool,
-    /// Tentative, but usable during DAD (RFC 4429); still not counted (SPEC §3).
+    /// Tentative, but usable during DAD (RFC 4429); still not counted (docs/behaviour.md).
     pub optimistic: bool,
     /// DAD found a duplicate: the address is never used.
     pub dad_failed: bool,

@@ -1,4 +1,4 @@
-//! What `pathwise paths` prints and `/paths` serves (SPEC §7): every local address with its
+//! What `pathwise paths` prints and `/paths` serves: every local address with its
 //! interface, class and whether it is usable (and why not), the path state, and whether the
 //! AAAA filter is active.
 
@@ -29,7 +29,7 @@ impl Report<'_> {
     }
 
     /// `{"addresses": [{"interface", "address", "class", "usable", "reason"}], "paths": [...],
-    /// "filter_active": bool, ...}`: SPEC §7's fields, then `reason` (why an address is not
+    /// "filter_active": bool, ...}`: the documented fields, then `reason` (why an address is not
     /// usable, else null), `flags`, `pinned`, `filter_aaaa` and `filter_reason`.
     pub fn to_json(&self) -> Value {
         let addresses: Vec<Value> = self
@@ -174,7 +174,7 @@ mod tests {
     }
 
     #[test]
-    fn json_has_the_spec_fields_and_says_why_not() {
+    fn json_has_the_documented_fields_and_says_why_not() {
         let inventory = inventory();
         let report = Report {
             inventory: &inventory,

@@ -1,5 +1,6 @@
-//! `paths.stabilize` (SPEC §3): a path that appears counts only once it has stayed usable that
-//! long (the seed's "once the IPv6 address has stabilized"); a path that goes is dropped at once.
+//! `paths.stabilize` (docs/behaviour.md): a path that appears counts only once it has stayed usable
+//! that long (the seed's "once the IPv6 address has stabilized"); a path that goes is dropped at
+//! once.
 
 use std::time::Duration;
 

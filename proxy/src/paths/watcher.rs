@@ -1,5 +1,5 @@
-//! The path watcher (SPEC §3): reads the host's addresses at start-up, again on every kernel
-//! change notification and every `paths.poll_interval`, holds new paths back for
+//! The path watcher (docs/behaviour.md): reads the host's addresses at start-up, again on every
+//! kernel change notification and every `paths.poll_interval`, holds new paths back for
 //! `paths.stabilize`, and publishes the path state that the very next response is shaped by.
 
 use std::fmt::Write as _;

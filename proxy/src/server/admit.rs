@@ -1,4 +1,4 @@
-//! The error-to-rcode ladder (STYLE 5): from a packet to a parsed query, or the answer that
+//! The error-to-rcode ladder: from a packet to a parsed query, or the answer that
 //! ends it here. Nothing in it can fail the receive loop: every arm is an answer or a drop.
 
 use std::net::SocketAddr;
@@ -90,9 +90,9 @@ fn refuse(
     Admission::Answer(error_answer(header, query, rcode), rcode)
 }
 
-/// Removes pathwise's explicit-ask option (SPEC §4) so that it never goes upstream. Returns
+/// Removes pathwise's explicit-ask option so that it never goes upstream. Returns
 /// whether it was there, and the query's wire form for upstream: the client's own bytes when
-/// nothing was removed, as SPEC §6 wants the query forwarded as it came.
+/// nothing was removed, so that the query is forwarded as it came.
 fn strip_own_option(query: &mut Message, packet: &[u8], code: u16) -> (bool, Vec<u8>) {
     if code == 0 {
         return (false, packet.to_vec());

@@ -20,7 +20,7 @@ pub enum Transport {
 }
 
 impl Transport {
-    /// The label of SPEC §9 (`transport`).
+    /// The metric label (`transport`, docs/metrics.md).
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Udp => "udp",

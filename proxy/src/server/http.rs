@@ -1,4 +1,4 @@
-//! The HTTP endpoint on `metrics.listen` (SPEC §9): `/metrics`, `/healthz`, `/readyz`, `/paths`.
+//! The HTTP endpoint on `metrics.listen`: `/metrics`, `/healthz`, `/readyz`, `/paths`.
 //!
 //! A few lines of HTTP/1.1 rather than a web framework: four fixed GET routes, one request per
 //! connection (`Connection: close`), a bounded request head read under a timeout, and a bound

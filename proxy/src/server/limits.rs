@@ -1,4 +1,4 @@
-//! The bounds on what clients can make pathwise hold (issue 8): a token bucket per client
+//! The bounds on what clients can make pathwise hold: a token bucket per client
 //! address and transport (`listen.client_rate`), and the number of queries waiting on upstream
 //! at once (`upstream.max_outstanding`). Each is counted in `pathwise_limited_total` when hit.
 //!

@@ -1,4 +1,4 @@
-//! The request pipeline (STYLE 3): admit, classify the ask, cache, forward, shape, fit, record.
+//! The request pipeline: admit, classify the ask, cache, forward, shape, fit, record.
 //! Every early exit is in this file.
 //!
 //! A query that can be answered without waiting (the ladder's answers, and cache hits that
@@ -316,7 +316,7 @@ impl Pipeline {
         shared_answer.map(|message| Message::clone(&message))
     }
 
-    /// Shape (SPEC §4, §5), fit (the client's size) and record.
+    /// Shape (the filter and the order: docs/behaviour.md), fit (the client's size) and record.
     pub(super) fn shape_and_finish(
         &self,
         settings: &Settings,
@@ -340,7 +340,7 @@ impl Pipeline {
         wire
     }
 
-    /// The last stage (STYLE 12): the metrics and one debug line, from the context, once.
+    /// The last stage: the metrics and one debug line, from the context, once.
     fn record(&self, context: &QueryContext) {
         let elapsed = context.received.elapsed();
         let (filtered, kept) = match context.decision {

@@ -22,8 +22,8 @@ pub(crate) fn error_answer(
     encode_or_header(&empty_answer(header, query, rcode))
 }
 
-/// An empty answer with TC set: "ask again over TCP" (RFC 7766 §5), with the question and, if
-/// the query had one, an OPT record.
+/// An empty answer with TC set: "ask again over TCP" (RFC 7766 section 5), with the question and,
+/// if the query had one, an OPT record.
 pub(crate) fn truncated_answer(query: &Message) -> Vec<u8> {
     let mut answer = empty_answer(&query.metadata, Some(query), ResponseCode::NoError);
     answer.metadata.truncation = true;
@@ -131,8 +131,8 @@ pub(crate) fn finish_answer(context: &mut QueryContext, mut answer: Message) -> 
     truncated(&answer)
 }
 
-/// The header, question and OPT of `answer` with TC set (RFC 1035 §4.1.1, RFC 7766 §5): the
-/// client retries over TCP.
+/// The header, question and OPT of `answer` with TC set (RFC 1035 section 4.1.1, RFC 7766 section
+/// 5): the client retries over TCP.
 fn truncated(answer: &Message) -> Vec<u8> {
     let mut short = Message::new(
         answer.metadata.id,

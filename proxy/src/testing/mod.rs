@@ -1,4 +1,4 @@
-//! Test doubles shared by the in-crate tests (STYLE 14): a scriptable upstream DNS server
+//! Test doubles shared by the in-crate tests: a scriptable upstream DNS server
 //! with throwaway TLS certificates, and temporary files.
 
 pub(crate) mod certs;

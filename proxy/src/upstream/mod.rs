@@ -1,5 +1,5 @@
-//! The upstream side (SPEC §6): forwards one query to the configured servers in the order of
-//! `upstream.strategy`, failing over on timeout, error, SERVFAIL and REFUSED, retrying a
+//! The upstream side (docs/behaviour.md): forwards one query to the configured servers in the order
+//! of `upstream.strategy`, failing over on timeout, error, SERVFAIL and REFUSED, retrying a
 //! truncated UDP answer over TCP, and speaking DNS over TLS on pooled connections.
 //!
 //! The query goes out as the client sent it (flags, DO, CD, EDNS options), with only its ID
@@ -87,7 +87,7 @@ pub enum UpstreamError {
 }
 
 /// How one attempt at one server ended; the `outcome` label of
-/// `pathwise_upstream_queries_total` (SPEC §9).
+/// `pathwise_upstream_queries_total` (docs/metrics.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
     /// An answer (any rcode but SERVFAIL and REFUSED).
@@ -423,7 +423,7 @@ impl Upstreams {
                 if let Ok(answer) = &result {
                     self.learn_cookie(server, expect, answer);
                     if wire::is_badcookie(answer) {
-                        // The server sent a fresh cookie; TCP needs none (RFC 7873 §5.3).
+                        // The server sent a fresh cookie; TCP needs none (RFC 7873 section 5.3).
                         result = Err(Failure::Suspect(DropReason::Cookie));
                     }
                 }
@@ -439,7 +439,7 @@ impl Upstreams {
                     result = self.after_suspect(retry, &mut frame, dropped).await;
                 }
                 match result {
-                    // The same server over TCP (RFC 7766 §5), as a new query.
+                    // The same server over TCP (RFC 7766 section 5), as a new query.
                     Ok(answer) if wire::is_truncated(&answer) => {
                         self.record(server, Outcome::Truncated, true, started, attempts);
                         started = Instant::now();
@@ -520,7 +520,7 @@ impl Upstreams {
     }
 
     /// Keeps the server cookie of an answer that carries pathwise's client cookie (RFC 7873
-    /// §5.3), for the next query to that server.
+    /// section 5.3), for the next query to that server.
     fn learn_cookie(&self, server: usize, expect: Expect, answer: &[u8]) {
         let Some(client) = expect.client_cookie else {
             return;
@@ -701,7 +701,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// A fresh random ID for the next attempt (RFC 5452 §9.2); `frame` is length-prefixed.
+/// A fresh random ID for the next attempt (RFC 5452 section 9.2); `frame` is length-prefixed.
 fn set_fresh_id(frame: &mut [u8]) {
     if let Some(message) = frame.get_mut(2..) {
         wire::set_id(message, rand::random());

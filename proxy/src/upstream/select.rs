@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::config::Strategy;
 
-/// Weight of a new sample in the smoothed RTT: 1/8, as TCP's SRTT (RFC 6298 §2).
+/// Weight of a new sample in the smoothed RTT: 1/8, as TCP's SRTT (RFC 6298 section 2).
 const SAMPLE_SHIFT: u32 = 3;
 
 /// Each query multiplies the smoothed RTT of the servers it did not try by 127/128, so a

@@ -23,7 +23,7 @@ use super::transport::{self, Failure};
 const POOL_SIZE: usize = 4;
 
 /// An idle connection older than this is closed rather than reused: servers close idle
-/// connections themselves after some seconds (RFC 7766 §6.2.3), and a reused dead one
+/// connections themselves after some seconds (RFC 7766 section 6.2.3), and a reused dead one
 /// costs a round trip before the retry.
 const IDLE_MAX: Duration = Duration::from_secs(10);
 

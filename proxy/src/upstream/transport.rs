@@ -1,5 +1,5 @@
-//! One exchange with one server: over UDP, over TCP, or over an open stream (RFC 1035 §4.2,
-//! RFC 7766 §8), accepting only the answer to the query that was sent.
+//! One exchange with one server: over UDP, over TCP, or over an open stream (RFC 1035 section 4.2,
+//! RFC 7766 section 8), accepting only the answer to the query that was sent.
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -11,7 +11,7 @@ use tracing::trace;
 
 use super::{DropReason, Dropped, wire};
 
-/// The UDP payload size every DNS client accepts (RFC 1035 §2.3.4), used when the query has
+/// The UDP payload size every DNS client accepts (RFC 1035 section 2.3.4), used when the query has
 /// no OPT record or advertises less.
 const MIN_UDP_PAYLOAD: u16 = 512;
 
@@ -57,7 +57,7 @@ where
 /// Sends `query` in one datagram and waits for its answer.
 ///
 /// A fresh socket bound to port 0 per query gives a kernel-chosen random source port (RFC
-/// 5452 §9.2). Datagrams that do not answer this query (wrong source, ID or question,
+/// 5452 section 9.2). Datagrams that do not answer this query (wrong source, ID or question,
 /// garbage) are ignored, counted in `dropped`, and the wait goes on: a spoofer must not be
 /// able to end it; so are answers with another client cookie. An answer that differs only in
 /// the case of a 0x20 name, or lacks a cookie that [`Expect`] requires, ends the exchange
@@ -146,7 +146,7 @@ pub(super) async fn tcp(
 }
 
 /// Writes a length-prefixed query and reads length-prefixed messages until one answers it
-/// (RFC 7766 §8). Non-matching messages are skipped like stray datagrams, and counted.
+/// (RFC 7766 section 8). Non-matching messages are skipped like stray datagrams, and counted.
 pub(super) async fn exchange<S>(
     stream: &mut S,
     frame: &[u8],

@@ -1,4 +1,4 @@
-//! Just enough of the DNS wire format (RFC 1035 §4.1) to forward a query as it is and to
+//! Just enough of the DNS wire format (RFC 1035 section 4.1) to forward a query as it is and to
 //! match its answer, without decoding either message.
 //!
 //! Every function here reads bytes that came off the network: each bounds-checks every
@@ -10,19 +10,19 @@ pub(super) const HEADER_LEN: usize = 12;
 /// Compression pointers followed per name before it is called malformed (a loop guard).
 const MAX_POINTER_HOPS: u8 = 32;
 
-/// RR type of the EDNS(0) pseudo-record (RFC 6891 §6.1.2).
+/// RR type of the EDNS(0) pseudo-record (RFC 6891 section 6.1.2).
 const TYPE_OPT: u16 = 41;
 
-/// RCODEs 1, 2, 4 and 5 (RFC 1035 §4.1.1).
+/// RCODEs 1, 2, 4 and 5 (RFC 1035 section 4.1.1).
 const RCODE_FORMERR: u8 = 1;
 const RCODE_SERVFAIL: u8 = 2;
 const RCODE_NOTIMP: u8 = 4;
 const RCODE_REFUSED: u8 = 5;
 
-/// The EDNS option code of DNS cookies (RFC 7873 §4).
+/// The EDNS option code of DNS cookies (RFC 7873 section 4).
 const OPTION_COOKIE: u16 = 10;
 
-/// BADCOOKIE (23, RFC 7873 §8): header RCODE 7 under extended RCODE 1 in the OPT record.
+/// BADCOOKIE (23, RFC 7873 section 8): header RCODE 7 under extended RCODE 1 in the OPT record.
 const BADCOOKIE: (u8, u8) = (7, 1);
 
 /// Writes `id` into the header of `message` (which must hold a header).
@@ -156,7 +156,7 @@ pub(super) fn same_question_case(a: &[u8], b: &[u8]) -> bool {
 
 /// Writes the first question name of `from` over that of `to` when they are the same name in
 /// any case (and so the same length): the answer then shows the case the client asked in,
-/// also in its records that point at the question (RFC 1035 §4.1.4 compression).
+/// also in its records that point at the question (RFC 1035 section 4.1.4 compression).
 pub(super) fn copy_question_case(from: &[u8], to: &mut [u8]) {
     let (Some(range_from), Some(range_to)) = (question_name(from), question_name(to)) else {
         return;
@@ -216,7 +216,7 @@ pub(super) fn same_question(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
-/// The UDP payload size the query advertises in its OPT record (RFC 6891 §6.1.2), if any.
+/// The UDP payload size the query advertises in its OPT record (RFC 6891 section 6.1.2), if any.
 pub(super) fn edns_udp_size(query: &[u8]) -> Option<u16> {
     let opt = find_opt(query)?;
     Some(u16::from_be_bytes([
@@ -225,7 +225,7 @@ pub(super) fn edns_udp_size(query: &[u8]) -> Option<u16> {
     ]))
 }
 
-/// `message` with its OPT record's COOKIE option (RFC 7873 §4) set to `cookie`, any other
+/// `message` with its OPT record's COOKIE option (RFC 7873 section 4) set to `cookie`, any other
 /// COOKIE option removed, and every other option kept in order; `None` when the message has
 /// no OPT record (one is not added: the query goes out as the client sent it) or is malformed.
 pub(super) fn with_cookie(message: &[u8], cookie: &[u8]) -> Option<Vec<u8>> {
@@ -298,7 +298,7 @@ fn find_opt(message: &[u8]) -> Option<Opt> {
     None
 }
 
-/// The (code, data) options of an OPT record's RDATA (RFC 6891 §6.1.2); `None` if one runs
+/// The (code, data) options of an OPT record's RDATA (RFC 6891 section 6.1.2); `None` if one runs
 /// past the end.
 fn options(mut rdata: &[u8]) -> Option<Vec<(u16, &[u8])>> {
     let mut options = Vec::new();

@@ -1,4 +1,4 @@
-//! The deployment files (SPEC §10) against the real binary and the tools made for them:
+//! The deployment files against the real binary and the tools made for them:
 //! `kubernetes` (every ConfigMap passes `check-config` as its pod sees it; probes, ports,
 //! labels, memory sized from the cache; kustomize renders), `node_local` (the DaemonSet; its
 //! set-up serves a pod network from its link-local address in a namespace), `systemd` (`systemd-analyze verify` and `security`;

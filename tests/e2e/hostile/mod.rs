@@ -1,4 +1,4 @@
-//! Hostile clients (issue 8): a storm of random and mutated datagrams at the UDP listener
+//! Hostile clients: a storm of random and mutated datagrams at the UDP listener
 //! (`udp.rs`), and malformed TCP frames on many connections (`tcp.rs`). Afterwards pathwise is
 //! still running, answers a normal query correctly over UDP and TCP, and its resident memory
 //! is within 10% of what it was after a warm-up of the same traffic. Loopback only: NSD is the

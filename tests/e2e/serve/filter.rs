@@ -1,5 +1,5 @@
-//! The AAAA filter (SPEC §4) on a Teredo-only host (`paths.override = ["teredo", "ipv4"]`):
-//! what is removed for a paired A+AAAA ask, and each reason to keep.
+//! The AAAA filter (docs/behaviour.md) on a Teredo-only host (`paths.override = ["teredo",
+//! "ipv4"]`): what is removed for a paired A+AAAA ask, and each reason to keep.
 
 use std::net::UdpSocket;
 use std::time::Duration;
@@ -211,7 +211,7 @@ fn signed_aaaa_asked_with_do_is_removed_with_its_rrsig_when_break_dnssec() {
 
 #[test]
 fn filtered_answer_does_not_look_like_a_referral() {
-    // RFC 2308 §2.2.1: NOERROR with an empty answer and NS records but no SOA in the
+    // RFC 2308 section 2.2.1: NOERROR with an empty answer and NS records but no SOA in the
     // authority section is how a referral looks; NODATA is told apart by an SOA or by the
     // absence of NS. BIND's filter-aaaa hides the authority NS when it filters the answer.
     let (_upstream, pathwise) = start(TEREDO_PATHS, "");
@@ -220,7 +220,7 @@ fn filtered_answer_does_not_look_like_a_referral() {
     let has = |rtype: &str| aaaa.authority.iter().any(|r| r.rtype == rtype);
     aaaa.check(
         !has("NS") || has("SOA"),
-        "expected a NODATA no resolver can take for a referral (RFC 2308 §2.2.1): \
+        "expected a NODATA no resolver can take for a referral (RFC 2308 section 2.2.1): \
          NS records in the authority section without an SOA",
     );
 }
@@ -337,6 +337,6 @@ fn edited_answer_has_its_ad_bit_cleared() {
     let aaaa = pathwise.dig(EVERY, "AAAA").from("127.0.0.1").run();
     aaaa.answers_are("AAAA", &[EVERY_TEREDO]).check(
         !aaaa.has_flag("ad"),
-        "expected AD cleared: the native AAAA was removed (SPEC §4)",
+        "expected AD cleared: the native AAAA was removed (docs/behaviour.md)",
     );
 }

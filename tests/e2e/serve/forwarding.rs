@@ -1,5 +1,5 @@
-//! Forwarding (SPEC §6): the cache when upstream is gone, SERVFAIL rather than a hang when
-//! nothing answers, and upstreams from a resolv.conf when `upstream.servers` is empty.
+//! Forwarding (docs/behaviour.md): the cache when upstream is gone, SERVFAIL rather than a hang
+//! when nothing answers, and upstreams from a resolv.conf when `upstream.servers` is empty.
 
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::time::Duration;
@@ -96,7 +96,7 @@ fn serve_stale_answers_an_expired_entry_with_ttl_30() {
     stale.rcode_is("NOERROR").answers_are("A", &[SHORT_A]);
     stale.check(
         stale.answer[0].ttl == 30,
-        "expected the stale answer with TTL 30 (SPEC §6, RFC 8767)",
+        "expected the stale answer with TTL 30 (RFC 8767)",
     );
 }
 

@@ -1,4 +1,4 @@
-//! glibc's own `getaddrinfo` through pathwise (SPEC §4, "Observed here with glibc 2.36"): a
+//! glibc's own `getaddrinfo` through pathwise (docs/behaviour.md, "what glibc does"): a
 //! Teredo-only host built in a network namespace, with NSD and pathwise (on port 53, which
 //! resolv.conf needs) running inside it and resolv.conf pointing at pathwise. Root only.
 

@@ -1,4 +1,4 @@
-//! The process (SPEC §6, §7): SIGHUP reloads (a bad config is refused and the old one keeps
+//! The process (docs/behaviour.md): SIGHUP reloads (a bad config is refused and the old one keeps
 //! serving), SIGTERM and SIGINT stop with status 0, `check-config`, and a clear message when
 //! port 53 cannot be bound.
 
@@ -188,7 +188,7 @@ fn check_config_names_the_bad_key_on_one_line() {
                         .all(|v| l.contains(v))
             }),
             "expected the line to name policy.filter_aaaa, the bad value and the accepted values \
-             (SPEC §8)",
+             (docs/configuration.md)",
         );
 }
 

@@ -14,7 +14,7 @@ pub(crate) mod zone;
 
 use pathwise_tests::{DigAnswer, Pathwise, Upstream};
 
-/// The path state under which the AAAA filter is active (SPEC §4, `teredo-only`).
+/// The path state under which the AAAA filter is active (`teredo-only`).
 const TEREDO_PATHS: &str = r#"["teredo", "ipv4"]"#;
 /// A dual-stack host: the filter is inactive.
 const NATIVE_PATHS: &str = r#"["native6", "ipv4"]"#;
@@ -54,7 +54,7 @@ fn paired_aaaa(pathwise: &Pathwise, client: &str, name: &str) -> DigAnswer {
     pathwise.dig(name, "AAAA").from(client).run()
 }
 
-/// Asserts a filtered answer: NOERROR, no AAAA in the answer (NODATA, SPEC §4), and a
+/// Asserts a filtered answer: NOERROR, no AAAA in the answer (NODATA), and a
 /// negative TTL (the SOA's, when there is one) of at most `policy.filtered_ttl`'s 30s.
 fn assert_filtered(answer: &DigAnswer) {
     answer.rcode_is("NOERROR");

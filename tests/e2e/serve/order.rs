@@ -1,4 +1,4 @@
-//! Address ordering (SPEC §5, the seed table: native IPv6 > 6to4 > IPv4 > Teredo) and a
+//! Address ordering (the seed table: native IPv6 > 6to4 > IPv4 > Teredo) and a
 //! dual-stack host, where the filter is inactive and nothing is removed.
 
 use pathwise_tests::Dig;

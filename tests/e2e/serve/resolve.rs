@@ -1,4 +1,4 @@
-//! `pathwise resolve NAME` (SPEC §5, §7) through a running pathwise: A and AAAA in connect
+//! `pathwise resolve NAME` (docs/behaviour.md) through a running pathwise: A and AAAA in connect
 //! order, and whether the server withheld AAAA records.
 
 use pathwise_tests::Run;

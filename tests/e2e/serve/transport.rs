@@ -1,5 +1,5 @@
-//! Listeners (SPEC §6): UDP and TCP, truncation to the client's UDP size, the `listen.allow`
-//! ACL, and packets that are not well-formed queries.
+//! Listeners (docs/behaviour.md): UDP and TCP, truncation to the client's UDP size, the
+//! `listen.allow` ACL, and packets that are not well-formed queries.
 
 use std::net::UdpSocket;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The test zones NSD serves, and the names and addresses the tests ask about.
 //!
-//! `pathwise.test.` holds one name per case of SPEC §4 and §5; `signed.test.` is a small
-//! DNSSEC-signed zone. Addresses are global unicast (not `2001:db8::/32`, which is its own
+//! `pathwise.test.` holds one name per case of the AAAA filter and of ordering; `signed.test.` is a
+//! small DNSSEC-signed zone. Addresses are global unicast (not `2001:db8::/32`, which is its own
 //! class), so their class is what the name says.
 
 use pathwise_tests::Zone;

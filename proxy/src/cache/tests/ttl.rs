@@ -71,7 +71,7 @@ fn nxdomain_cached_for_soa_negative_ttl() {
     let entry = cache.insert(key("nx.example."), &nx, t0).expect("cached");
     assert_eq!(entry.kind(), EntryKind::NxDomain);
     assert_eq!(entry.ttl(), 300 * SECOND); // min(SOA TTL, MINIMUM)
-    // The SOA is served with the negative TTL, counted down (RFC 2308 §5).
+    // The SOA is served with the negative TTL, counted down (RFC 2308 section 5).
     assert_eq!(ttls(&entry.response_at(100 * SECOND, false)), [200]);
     let long = negative("long.example.", ResponseCode::NXDomain, 7200, 7200);
     let entry = cache
@@ -161,7 +161,7 @@ fn mismatched_question_or_zero_ttl_not_cached() {
         lifetime(&key("a.example."), &zero, &config),
         Err(Uncacheable::ZeroTtl)
     );
-    // RFC 2181 §8: a TTL with the top bit set reads as zero.
+    // RFC 2181 section 8: a TTL with the top bit set reads as zero.
     let huge = positive("a.example.", &[0x8000_0000]);
     assert_eq!(
         lifetime(&key("a.example."), &huge, &config),

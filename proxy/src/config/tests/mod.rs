@@ -15,7 +15,7 @@ use pathwise_policy::{FilterMode, Path, PathState, TableKind};
 
 use super::*;
 
-/// `deploy/pathwise.toml`, the example config (STYLE 10).
+/// `deploy/pathwise.toml`, the example config.
 const EXAMPLE: &str = include_str!("../../../../deploy/pathwise.toml");
 
 /// The tables of the example, by header.

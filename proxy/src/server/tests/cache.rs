@@ -1,7 +1,7 @@
-//! The cache behind the listeners (SPEC §6): TTLs count down, NXDOMAIN is cached, and an
+//! The cache behind the listeners (docs/behaviour.md): TTLs count down, NXDOMAIN is cached, and an
 //! expired answer is served stale when upstream fails.
 //!
-//! Without tokio's `test-util` the clock cannot be paused (STYLE 17), so this is one test with
+//! Without tokio's `test-util` the clock cannot be paused, so this is one test with
 //! one real wait of 1.1s, checking everything that needs time to pass.
 
 use std::sync::Arc;

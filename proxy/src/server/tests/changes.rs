@@ -1,5 +1,5 @@
 //! Changes under a running server: a new path state, and new settings (SIGHUP), apply to the
-//! very next answer, from the same cache (STYLE 4: the cache holds upstream's answer).
+//! very next answer, from the same cache (the cache holds upstream's answer).
 
 use hickory_proto::op::Message;
 use hickory_proto::rr::RecordType;

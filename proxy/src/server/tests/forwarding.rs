@@ -1,4 +1,4 @@
-//! Forwarding (SPEC §6): what reaches upstream, single flight, and SERVFAIL when it fails.
+//! Forwarding: what reaches upstream, single flight, and SERVFAIL when it fails.
 
 use std::time::Instant;
 

@@ -1,4 +1,4 @@
-//! The error-to-rcode ladder (STYLE 5) over real UDP: each bad packet gets its answer or none,
+//! The error-to-rcode ladder over real UDP: each bad packet gets its answer or none,
 //! and the server answers the next good query.
 //!
 //! "No answer" is shown without waiting: the bad packet is followed by a good query on the

@@ -1,4 +1,4 @@
-//! Issue 8's limits at the listeners: the per-client rate (TC over UDP, REFUSED over TCP),
+//! The limits at the listeners: the per-client rate (TC over UDP, REFUSED over TCP),
 //! the bound on queries waiting on upstream, TCP connections per client, the TCP read
 //! timeout, and the lone-AAAA pair table; each counted in `pathwise_limited_total`.
 

@@ -1,4 +1,4 @@
-//! Pipeline tests (STYLE 14, tier 2): the real UDP and TCP listener loops on 127.0.0.1:0, the
+//! Pipeline tests: the real UDP and TCP listener loops on 127.0.0.1:0, the
 //! real pipeline, and a scripted fake upstream whose received queries the tests read. The path
 //! state comes from a `watch` channel the test holds; settings are swapped as SIGHUP does.
 //!

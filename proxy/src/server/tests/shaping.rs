@@ -1,4 +1,4 @@
-//! Shaping on the way out (SPEC §4): with teredo+ipv4 the `teredo-only` filter is active; which
+//! Shaping on the way out: with teredo+ipv4 the `teredo-only` filter is active; which
 //! AAAA answers lose their records and which keep them, and what the answer header carries.
 
 use std::net::IpAddr;
@@ -23,7 +23,7 @@ fn v6() -> IpAddr {
     V6.parse().expect("an IP")
 }
 
-/// A filtered answer: NOERROR, NODATA (SPEC §4: never NXDOMAIN, REFUSED or silence).
+/// A filtered answer: NOERROR, NODATA (never NXDOMAIN, REFUSED or silence).
 fn assert_filtered(answer: &Message) {
     assert_eq!(answer.metadata.response_code, ResponseCode::NoError);
     assert_eq!(aaaa_count(answer), 0, "AAAA removed: {answer:?}");

@@ -1,4 +1,4 @@
-//! Issue 8's upstream defences: DNS 0x20 (mixed case, checked on the answer, with a TCP
+//! The upstream defences: DNS 0x20 (mixed case, checked on the answer, with a TCP
 //! retry when the case is wrong), DNS cookies (RFC 7873), and server health (down after
 //! failing in a row, skipped, probed back).
 

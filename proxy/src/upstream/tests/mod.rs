@@ -1,5 +1,5 @@
 //! Tests of the upstream side, against fake servers on 127.0.0.1 that the tests start and
-//! script (STYLE 14). Real sockets, so real short timeouts: no test waits more than a few
+//! script. Real sockets, so real short timeouts: no test waits more than a few
 //! hundred milliseconds.
 
 mod forwarding;
@@ -92,7 +92,7 @@ fn upstreams_can_be_shared_across_tasks() {
 }
 
 #[test]
-fn outcome_labels_are_spec_section_9s() {
+fn outcome_labels_are_the_documented_ones() {
     let labels: Vec<&str> = Outcome::ALL
         .iter()
         .map(|outcome| outcome.as_str())
