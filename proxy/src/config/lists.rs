@@ -237,9 +237,9 @@ impl Kind for OrderRows {
         }
         Ok(table)
     }
-    fn show(value: &Vec<TableRow>) -> Option<String> {
-        // Rows are tables, not a value; the documentation says how many there are.
-        value.is_empty().then(|| "no rows".to_owned())
+    fn show(_value: &Vec<TableRow>) -> Option<String> {
+        // Rows are tables, not a value: `write` writes them.
+        None
     }
     fn write(out: &mut Toml, _key: &str, dotted: &str, value: &Vec<TableRow>) {
         for row in value {

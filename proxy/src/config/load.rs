@@ -18,7 +18,7 @@ use super::{Config, ConfigError, Origin, rules};
 pub struct Flags {
     /// `--listen ADDR`, repeatable: replaces `listen.addresses`.
     pub listen: Vec<String>,
-    /// `--upstream SPEC`, repeatable: replaces `upstream.servers`.
+    /// `--upstream SERVER`, repeatable: replaces `upstream.servers`.
     pub upstream: Vec<String>,
     /// `--metrics ADDR|off`: replaces `metrics.listen`.
     pub metrics: Option<String>,

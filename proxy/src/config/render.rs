@@ -38,7 +38,9 @@ impl Config {
                     if out.is_empty() { "" } else { "\n" },
                 );
             }
-            let default = key.default.as_deref().unwrap_or("not set");
+            let default = key
+                .default
+                .map_or_else(|| "not set".to_owned(), |value| format!("`{value}`"));
             let reload = match key.reload {
                 Reload::Sighup => "applied",
                 Reload::Restart => "needs a restart",
@@ -46,7 +48,7 @@ impl Config {
             let doc: Vec<&str> = key.doc.lines().map(str::trim).collect();
             let _ = writeln!(
                 out,
-                "| `{name}` | {} | `{default}` | {reload} | {} |",
+                "| `{name}` | {} | {default} | {reload} | {} |",
                 cell(&key.accepts),
                 cell(&doc.join(" ")),
             );

@@ -89,7 +89,7 @@ pub fn format_duration(duration: Duration) -> String {
     }
     let (unit, size) = UNITS
         .iter()
-        .find(|(_, size)| nanos % size == 0)
+        .find(|(_, size)| nanos.is_multiple_of(*size))
         .expect("every count of nanoseconds divides by 1");
     format!("{}{unit}", nanos / size)
 }

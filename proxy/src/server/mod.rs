@@ -155,21 +155,8 @@ fn reload_settings(shared: &Shared, reload: &Reloader, reloaded: &Reloaded) {
         }
     };
     let old = shared.settings();
-    for (section, changed) in [
-        ("listen", config.listen != old.config.listen),
-        ("cache", config.cache != old.config.cache),
-        (
-            "policy.explicit.pair_window",
-            config.policy.explicit.pair_window != old.config.policy.explicit.pair_window,
-        ),
-        (
-            "policy.explicit.max_pairs",
-            config.policy.explicit.max_pairs != old.config.policy.explicit.max_pairs,
-        ),
-    ] {
-        if changed {
-            tracing::warn!("config reload: {section} changes take effect at the next restart");
-        }
+    for key in old.config.restart_only_changes(&config) {
+        tracing::warn!("config reload: {key} changes take effect at the next restart");
     }
     match Settings::new(config) {
         Ok(settings) => {

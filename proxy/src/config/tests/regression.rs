@@ -1,9 +1,9 @@
-//! A test per bug found, named after it (STYLE 18).
+//! A test per bug found, named after it.
 
 use super::*;
 
 /// Regression: with `separator("__")` alone the `config` crate expects `PATHWISE__POLICY__...`
-/// (the prefix separator defaults to the level separator), so SPEC's
+/// (the prefix separator defaults to the level separator), so the documented
 /// `PATHWISE_POLICY__FILTER_AAAA` was silently ignored.
 #[test]
 fn regression_env_prefix_is_followed_by_one_underscore() {
