@@ -11,7 +11,6 @@ pub mod explicit;
 pub mod host;
 pub mod metric_names;
 pub mod metrics;
-pub mod order_config;
 pub mod paths;
 pub mod server;
 pub mod singleflight;

@@ -1,5 +1,5 @@
 //! `pathwise check-config FILE`: validate a config file as `pathwise serve` would, and print
-//! the effective configuration.
+//! the effective configuration (docs/configuration.md).
 
 use std::collections::HashMap;
 use std::io::Write;

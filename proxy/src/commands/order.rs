@@ -1,5 +1,6 @@
 //! `pathwise order ADDR...`: destinations in RFC 6724 section 6 preference order.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Context;
@@ -9,12 +10,13 @@ use pathwise_policy::{
 use serde_json::Value;
 
 use crate::cli::OrderArgs;
-use crate::{host, order_config};
+use crate::config::{self, Flags};
+use crate::host;
 
 /// Sorts the destinations over the given sources (default: the host's addresses) and prints
 /// them most preferred first.
 pub fn run(args: &OrderArgs) -> anyhow::Result<()> {
-    let table = table_for(args)?;
+    let table = table_for(args, &config::process_env())?;
     let sources: Vec<SourceAddress> = if args.sources.is_empty() {
         host::source_addresses().context("listing the host's addresses for default sources")?
     } else {
@@ -36,23 +38,25 @@ pub fn run(args: &OrderArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The table named by `--table`, else by the config's `policy.order`, else `seed`.
-fn table_for(args: &OrderArgs) -> anyhow::Result<PolicyTable> {
-    let settings = match &args.config {
-        Some(path) => Some(order_config::read(path)?),
+/// The table named by `--table`, else by the config's `policy.order`, else `seed`. The
+/// config is read as `pathwise serve` reads it, with the `PATHWISE_*` variables of `env`.
+fn table_for(args: &OrderArgs, env: &HashMap<String, String>) -> anyhow::Result<PolicyTable> {
+    let policy = match &args.config {
+        Some(path) => Some(config::load_file(path, env, &Flags::default())?.policy),
         None => None,
     };
     let kind = args
         .table
         .map(TableKind::from)
-        .or(settings.as_ref().map(|s| s.order))
+        .or(policy.as_ref().map(|policy| policy.order))
         .unwrap_or(TableKind::Seed);
     if let Some(table) = PolicyTable::builtin(kind) {
         return Ok(table);
     }
-    let settings =
-        settings.context("--table custom needs --config FILE with [[policy.order_table]] rows")?;
-    settings.custom_table()
+    let policy =
+        policy.context("--table custom needs --config FILE with [[policy.order_table]] rows")?;
+    PolicyTable::custom(policy.order_table.iter().copied())
+        .map_err(|e| anyhow::anyhow!("policy.order_table: {e}"))
 }
 
 /// `2001:db8:1::1 documentation source=2001:db8:1::2`, or `source=none` (RFC 6724 rule 1).
@@ -66,4 +70,58 @@ fn to_text(entry: &RankedDestination) -> String {
         classify(entry.destination),
         source
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::cli::TableArg;
+
+    /// `pathwise order --config FILE [--table TABLE]` with `text` in the file.
+    fn table_of(name: &str, text: &str, table: Option<TableArg>) -> anyhow::Result<PolicyTable> {
+        let path: PathBuf =
+            std::env::temp_dir().join(format!("pathwise-order-{}-{name}.toml", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        let args = OrderArgs {
+            table,
+            config: Some(path.clone()),
+            sources: Vec::new(),
+            json: false,
+            destinations: Vec::new(),
+        };
+        let result = table_for(&args, &HashMap::new());
+        std::fs::remove_file(&path).unwrap();
+        result
+    }
+
+    #[test]
+    fn the_configs_custom_rows_make_the_table() {
+        let rows = "[[policy.order_table]]\nprefix = \"::/0\"\nprecedence = 40\nlabel = 1\n\
+                    [[policy.order_table]]\nprefix = \"10.0.0.0/8\"\nprecedence = 60\nlabel = 4\n";
+        let custom = format!("[policy]\norder = \"custom\"\n{rows}");
+        for (table, text) in [(None, custom.as_str()), (Some(TableArg::Custom), rows)] {
+            let table = table_of("rows", text, table).unwrap();
+            assert_eq!(table.precedence("10.9.9.9".parse::<IpAddr>().unwrap()), 60);
+            assert_eq!(table.precedence("2a00::1".parse::<IpAddr>().unwrap()), 40);
+        }
+    }
+
+    #[test]
+    fn the_config_is_checked_as_serve_checks_it() {
+        let error = table_of("bad", "[policy]\norder = \"fastest\"\n", None).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .ends_with(": policy.order: \"fastest\" is not one of seed, rfc6724, custom"),
+            "{error}"
+        );
+        let error = table_of("none", "", Some(TableArg::Custom)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "policy.order_table: the custom table is empty (add [[policy.order_table]] rows)"
+        );
+    }
 }

@@ -1,14 +1,17 @@
-//! Loading: the file's text, then the `PATHWISE_*` environment, then the flags of
-//! `pathwise serve`, each winning over the one before; unknown keys refused by name; then
-//! validation. The sources are passed in: tests give a map, never `set_var`.
+//! Loading: the file's text, then the `PATHWISE_*` environment, then the flags of `pathwise
+//! serve`, each winning over the one before; unknown keys refused by name; then every key read
+//! and the rules between keys checked. The sources are passed in: tests give a map, never
+//! `std::env::set_var`.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use config::{Environment, File, FileFormat, ValueKind};
 
-use super::raw::{RawConfig, RawList, Shape, shape_of};
-use super::{Config, ConfigError, Origin};
+use super::keys::RawConfig;
+use super::raw::RawList;
+use super::section::{Section, Shape};
+use super::{Config, ConfigError, Origin, rules};
 
 /// The flags of `pathwise serve` that set config keys. A flag given replaces the whole list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -66,7 +69,9 @@ pub fn load(
         .map_err(from_crate)
         .map_err(attribute)?;
     flags.apply(&mut raw);
-    Config::try_from(raw).map_err(attribute)
+    let config = Config::read(raw).map_err(attribute)?;
+    rules::check(&config).map_err(attribute)?;
+    Ok(config)
 }
 
 /// [`load`] with the text of the file at `path`; every error names the file.
@@ -132,7 +137,7 @@ fn env_key(name: &str) -> Option<String> {
 /// naming the keys its table accepts; and any table written as a plain value. serde's own
 /// unknown-field error would name neither the table nor the environment variable.
 fn check_keys(path: &str, value: &config::Value) -> Result<(), ConfigError> {
-    match shape_of(path) {
+    match Config::shape(path) {
         None => Ok(()),
         Some(Shape::Table(fields)) => check_table(path, value, fields),
         Some(Shape::Rows(fields)) => {

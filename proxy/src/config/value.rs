@@ -1,5 +1,6 @@
-//! Parsers and printers for single configuration values: durations, addresses, upstream
-//! specs, enums. Each error is the text after `key: `, naming the value and what is accepted.
+//! The types of single configuration values (upstream specs, strategies, the path override,
+//! the log format) and their parsers and printers, with those of durations and addresses.
+//! Each error is the text after `key: `, naming the value and what is accepted.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -9,45 +10,88 @@ use std::time::Duration;
 use ipnet::IpNet;
 use tokio_rustls::rustls::pki_types::ServerName;
 
-use super::{LogFormat, Strategy, UpstreamSpec};
+use pathwise_policy::PathState;
 
-/// The units of a duration, largest first (the printer picks the largest that divides).
-const UNITS: [(&str, u64); 5] = [
-    ("d", 86_400_000),
-    ("h", 3_600_000),
-    ("m", 60_000),
-    ("s", 1_000),
-    ("ms", 1),
-];
-
-/// Parses `25ms`, `30s`, `2m`, `1h`, `1d`: a whole number and one unit.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("{text:?} is not a duration (e.g. 30s, 25ms, 1h, 1d)");
-    let digits = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (number, unit) = text.split_at(digits);
-    let number: u64 = number.parse().map_err(|_| bad())?;
-    let (_, millis) = UNITS
-        .iter()
-        .find(|(name, _)| *name == unit)
-        .ok_or_else(bad)?;
-    number
-        .checked_mul(*millis)
-        .map(Duration::from_millis)
-        .ok_or_else(bad)
+/// One `upstream.servers` entry.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum UpstreamSpec {
+    /// `IP[:port]`: UDP, retried over TCP on TC.
+    Udp(SocketAddr),
+    /// `tcp://IP[:port]`: TCP only.
+    Tcp(SocketAddr),
+    /// `tls://IP[:port]#name`: DNS over TLS (RFC 7858), port 853 by default; `name` is
+    /// the name the server's certificate must carry.
+    Tls {
+        /// The server's address.
+        address: SocketAddr,
+        /// The TLS server name.
+        name: String,
+    },
 }
 
-/// Prints a duration as [`parse_duration`] reads it, in the largest exact unit: `1d`, `90s`,
-/// `1500ms`, `0s`. Parts below a millisecond (which no config value has) are dropped.
+/// `upstream.strategy`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Strategy {
+    /// In the configured order, failing over to the next.
+    #[default]
+    Sequential,
+    /// Each query starts at the next server in turn.
+    RoundRobin,
+    /// The server with the lowest smoothed response time first.
+    Fastest,
+}
+
+/// `paths.override`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PathOverride {
+    /// `"auto"`: the path watcher decides.
+    #[default]
+    Auto,
+    /// A list such as `["teredo", "ipv4"]`: the state is pinned.
+    Fixed(PathState),
+}
+
+/// `log.format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The units [`format_duration`] prints, largest first, in nanoseconds; each is one that
+/// `humantime` reads.
+const UNITS: [(&str, u128); 7] = [
+    ("d", 86_400_000_000_000),
+    ("h", 3_600_000_000_000),
+    ("m", 60_000_000_000),
+    ("s", 1_000_000_000),
+    ("ms", 1_000_000),
+    ("us", 1_000),
+    ("ns", 1),
+];
+
+/// Parses a duration as `humantime` does: `25ms`, `30s`, `2m`, `1h`, `1d`, and combinations
+/// such as `1m 30s`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|_| format!("{text:?} is not a duration (e.g. 30s, 25ms, 1h, 1d)"))
+}
+
+/// Prints a duration as [`parse_duration`] reads it back exactly, in the largest exact unit:
+/// `1d`, `90s`, `1500ms`, `0s`.
 pub fn format_duration(duration: Duration) -> String {
-    let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
-    if millis == 0 {
+    let nanos = duration.as_nanos();
+    if nanos == 0 {
         return "0s".to_owned();
     }
     let (unit, size) = UNITS
         .iter()
-        .find(|(_, size)| millis % size == 0)
-        .expect("every count of milliseconds divides by 1");
-    format!("{}{unit}", millis / size)
+        .find(|(_, size)| nanos.is_multiple_of(*size))
+        .expect("every count of nanoseconds divides by 1");
+    format!("{}{unit}", nanos / size)
 }
 
 /// `IP`, `IP:port`, `[v6]` or `[v6]:port`; a missing port is `default_port`.
@@ -91,31 +135,6 @@ pub(crate) fn parse_metrics_listen(text: &str) -> Result<Option<SocketAddr>, Str
             "{text:?} is not an address (IP:port, e.g. 127.0.0.1:9153 or [::1]:9153) or \"off\""
         )
     })
-}
-
-/// `log.level`: the names `tracing` uses, lower-case.
-pub(crate) fn parse_level(text: &str) -> Result<tracing::Level, String> {
-    match text {
-        "error" => Ok(tracing::Level::ERROR),
-        "warn" => Ok(tracing::Level::WARN),
-        "info" => Ok(tracing::Level::INFO),
-        "debug" => Ok(tracing::Level::DEBUG),
-        "trace" => Ok(tracing::Level::TRACE),
-        _ => Err(format!(
-            "{text:?} is not one of error, warn, info, debug, trace"
-        )),
-    }
-}
-
-/// The `log.level` value of a level.
-pub(crate) fn level_str(level: tracing::Level) -> &'static str {
-    match level {
-        tracing::Level::ERROR => "error",
-        tracing::Level::WARN => "warn",
-        tracing::Level::INFO => "info",
-        tracing::Level::DEBUG => "debug",
-        tracing::Level::TRACE => "trace",
-    }
 }
 
 /// What `upstream.servers` accepts, for error messages.
@@ -186,7 +205,7 @@ impl UpstreamSpec {
 }
 
 impl Strategy {
-    /// Every strategy, in the order docs/configuration.md lists them.
+    /// Every strategy, in the order the documentation lists them.
     pub const ALL: [Strategy; 3] = [Self::Sequential, Self::RoundRobin, Self::Fastest];
 
     /// The value of `upstream.strategy`.
@@ -199,35 +218,12 @@ impl Strategy {
     }
 }
 
-impl FromStr for Strategy {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|strategy| strategy.as_str() == text)
-            .ok_or_else(|| format!("{text:?} is not one of sequential, round-robin, fastest"))
-    }
-}
-
 impl LogFormat {
     /// The value of `log.format`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Text => "text",
             Self::Json => "json",
-        }
-    }
-}
-
-impl FromStr for LogFormat {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "text" => Ok(Self::Text),
-            "json" => Ok(Self::Json),
-            _ => Err(format!("{text:?} is not one of text, json")),
         }
     }
 }

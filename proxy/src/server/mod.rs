@@ -170,7 +170,7 @@ const PATHS_SETTLE: Duration = Duration::from_millis(250);
 /// SIGHUP: validate the new config completely before anything changes; a bad one is refused
 /// and the old one keeps serving.
 fn reload_settings(shared: &Arc<Shared>, reload: &Reloader, reloaded: &Reloaded) {
-    let config = match reload() {
+    let mut config = match reload() {
         Ok(config) => config,
         Err(error) => {
             tracing::error!("config reload refused, the old config keeps serving: {error}");
@@ -178,21 +178,8 @@ fn reload_settings(shared: &Arc<Shared>, reload: &Reloader, reloaded: &Reloaded)
         }
     };
     let old = shared.settings();
-    for (section, changed) in [
-        ("listen", config.listen != old.config.listen),
-        ("cache", config.cache != old.config.cache),
-        (
-            "policy.explicit.pair_window",
-            config.policy.explicit.pair_window != old.config.policy.explicit.pair_window,
-        ),
-        (
-            "policy.explicit.max_pairs",
-            config.policy.explicit.max_pairs != old.config.policy.explicit.max_pairs,
-        ),
-    ] {
-        if changed {
-            tracing::warn!("config reload: {section} changes take effect at the next restart");
-        }
+    for key in old.config.keep_restart_only(&mut config) {
+        tracing::warn!("config reload: {key} changes take effect at the next restart");
     }
     match Settings::succeeding(config, &old) {
         Ok(settings) => {

@@ -4,6 +4,7 @@
 mod example;
 mod keys;
 mod regression;
+mod reload;
 mod sources;
 mod values;
 
@@ -15,7 +16,7 @@ use pathwise_policy::{FilterMode, Path, PathState, TableKind};
 
 use super::*;
 
-/// `deploy/pathwise.toml`, the example config.
+/// `deploy/pathwise.toml`, the example config: every key at its default.
 const EXAMPLE: &str = include_str!("../../../../deploy/pathwise.toml");
 
 /// The tables of the example, by header.

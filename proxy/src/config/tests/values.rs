@@ -77,6 +77,8 @@ fn every_duration_key_names_a_bad_duration() {
     );
 }
 
+/// Durations are read by `humantime`, and printed in the largest exact unit, which it reads
+/// back to the same value.
 #[test]
 fn durations_parse_and_print_back() {
     let cases = [
@@ -90,23 +92,18 @@ fn durations_parse_and_print_back() {
         ("1h", Duration::from_secs(3600), "1h"),
         ("24h", Duration::from_secs(86_400), "1d"),
         ("1d", Duration::from_secs(86_400), "1d"),
+        ("1m 30s", Duration::from_secs(90), "90s"),
+        ("1.5s", Duration::from_millis(1500), "1500ms"),
+        ("1w", Duration::from_secs(7 * 86_400), "7d"),
+        ("1500us", Duration::from_micros(1500), "1500us"),
+        ("7ns", Duration::from_nanos(7), "7ns"),
     ];
     for (text, duration, printed) in cases {
         assert_eq!(parse_duration(text), Ok(duration), "{text}");
         assert_eq!(format_duration(duration), printed, "{text}");
+        assert_eq!(parse_duration(printed), Ok(duration), "{printed}");
     }
-    for bad in [
-        "",
-        "s",
-        "1",
-        "1.5s",
-        "-1s",
-        "1 s",
-        "1S",
-        "1m30s",
-        "1w",
-        "99999999999999999999s",
-    ] {
+    for bad in ["", "s", "1", "-1s", "1S", "soon", "99999999999999999999s"] {
         assert_eq!(
             parse_duration(bad),
             Err(format!(
@@ -114,6 +111,9 @@ fn durations_parse_and_print_back() {
             )),
         );
     }
+    // A value below a millisecond survives check-config's TOML.
+    let config = from_text("[policy.explicit]\nhold = \"1500us\"\n").unwrap();
+    assert_eq!(from_text(&config.to_toml()).unwrap(), config);
 }
 
 #[test]
