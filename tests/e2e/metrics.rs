@@ -356,6 +356,7 @@ fn not_ready_while_no_upstream_answers() {
     pathwise.wait_for_log("not ready: no upstream answered", Duration::from_secs(5));
     let ready = http_get(address, "/readyz");
     assert_eq!(ready.status, 503, "{}", ready.body);
+    assert_eq!(ready.body, "not ready: no upstream has answered yet\n");
     assert_eq!(
         http_get(address, "/healthz").status,
         200,
@@ -412,6 +413,8 @@ fn readiness_follows_the_health_of_the_upstreams() {
     }
     let unready = http_get(address, "/readyz");
     assert_eq!(unready.status, 503, "{}", unready.body);
+    // Regression: it said "no upstream has answered yet", though one had.
+    assert_eq!(unready.body, "not ready: every upstream is marked down\n");
     assert_eq!(Scrape::of(address).value(&up), 0.0);
     let answer = pathwise.dig("down3.pathwise.test.", "A").timeout(5).run();
     answer.rcode_is("SERVFAIL");

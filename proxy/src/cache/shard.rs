@@ -143,12 +143,12 @@ impl Shard {
         }
     }
 
-    /// The number of entries, fresh or not.
     /// Entries evicted to make room since the shard was made.
     pub(super) fn evicted(&self) -> u64 {
         self.evicted
     }
 
+    /// The number of entries, fresh or not.
     pub(super) fn len(&self) -> usize {
         self.slots.len()
     }

@@ -8,7 +8,7 @@ use hickory_proto::rr::RecordType;
 use pathwise_policy::{AaaaDecision, ShapeReport};
 use tokio::time::Instant;
 
-use super::limits::OutstandingSlot;
+use super::resolving::ResolvingSlot;
 
 /// The transport a query came in on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +73,7 @@ pub struct QueryContext {
     pub truncated: bool,
     /// Its place among the queries waiting on upstream (`upstream.max_outstanding`), held
     /// while it is resolved in a task of its own.
-    pub slot: Option<OutstandingSlot>,
+    pub slot: Option<ResolvingSlot>,
 }
 
 impl QueryContext {

@@ -148,8 +148,10 @@ async fn route(head: &[u8], shared: &Arc<Shared>) -> Response {
             }
         }
         "/healthz" => healthz(shared),
-        "/readyz" if shared.is_ready() => Response::text(200, "ready\n"),
-        "/readyz" => Response::text(503, "not ready: no upstream has answered yet\n"),
+        "/readyz" => match shared.readiness() {
+            Ok(()) => Response::text(200, "ready\n"),
+            Err(why) => Response::text(503, &format!("not ready: {why}\n")),
+        },
         _ => paths(shared).await,
     };
     response.head_only = head_only;

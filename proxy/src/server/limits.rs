@@ -1,15 +1,14 @@
-//! The bounds on what clients can make pathwise hold: a token bucket per client
-//! address and transport (`listen.client_rate`), and the number of queries waiting on upstream
-//! at once (`upstream.max_outstanding`). Each is counted in `pathwise_limited_total` when hit.
+//! The rate a client may query at: a token bucket per client address and transport
+//! (`listen.client_rate`), counted in `pathwise_limited_total` when hit. (The other bound on
+//! what clients can make pathwise hold, `upstream.max_outstanding`, is kept by
+//! [`super::resolving`].)
 //!
-//! Both are fixed in size whatever the clients send: the buckets are a table hashed by client
-//! (clients that collide share one, as in BIND's and Knot's response rate limiting), and the
-//! outstanding count is one atomic.
+//! Fixed in size whatever the clients send: the buckets are a table hashed by client (clients
+//! that collide share one, as in BIND's and Knot's response rate limiting).
 
 use std::hash::BuildHasher;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use tokio::time::Instant;
 
@@ -97,38 +96,6 @@ fn client_key(client: IpAddr) -> u128 {
     }
 }
 
-/// The count of queries waiting on upstream.
-#[derive(Clone, Default)]
-pub(crate) struct Outstanding(Arc<AtomicUsize>);
-
-/// One query's place among the outstanding ones, given back on drop.
-#[derive(Debug)]
-pub struct OutstandingSlot(Arc<AtomicUsize>);
-
-impl Outstanding {
-    /// A slot, unless `max` queries already hold one.
-    pub(crate) fn try_take(&self, max: usize) -> Option<OutstandingSlot> {
-        self.0
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
-                (held < max).then_some(held + 1)
-            })
-            .ok()
-            .map(|_| OutstandingSlot(Arc::clone(&self.0)))
-    }
-
-    /// How many slots are held.
-    #[cfg(test)]
-    pub(crate) fn held(&self) -> usize {
-        self.0.load(Ordering::Acquire)
-    }
-}
-
-impl Drop for OutstandingSlot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -191,19 +158,5 @@ mod tests {
         let mapped = admitted(&rate, "::ffff:192.0.2.9", Transport::Udp, start, 10);
         assert_eq!(mapped, 5, "an IPv4-mapped client is its IPv4 address");
         assert_eq!(admitted(&rate, "192.0.2.9", Transport::Udp, start, 10), 0);
-    }
-
-    #[test]
-    fn outstanding_slots_are_bounded_and_given_back() {
-        let outstanding = Outstanding::default();
-        let first = outstanding.try_take(2).unwrap();
-        let second = outstanding.try_take(2).unwrap();
-        assert!(outstanding.try_take(2).is_none());
-        drop(first);
-        assert_eq!(outstanding.held(), 1);
-        let third = outstanding.try_take(2);
-        assert!(third.is_some());
-        drop((second, third));
-        assert_eq!(outstanding.held(), 0);
     }
 }

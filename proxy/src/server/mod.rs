@@ -5,12 +5,12 @@ mod admit;
 mod bind;
 pub mod context;
 mod decide;
-mod drain;
 mod guard;
 mod http;
 pub mod limits;
 pub mod pipeline;
 mod ready;
+mod resolving;
 mod respond;
 pub mod state;
 mod tcp;
@@ -25,7 +25,6 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 pub use bind::{BindError, Listeners, bind};
-use drain::InFlight;
 use pipeline::Pipeline;
 use state::{Settings, Shared};
 
@@ -97,7 +96,6 @@ pub async fn run(
     let drain_limit = drain_limit(&settings.config);
     let shared = Arc::new(Shared::new(settings, paths, metrics));
     let pipeline = Pipeline::new(Arc::clone(&shared));
-    let in_flight = InFlight::default();
     let (stop, stopped) = watch::channel(false);
     let mut loops = Vec::new();
     // Each listener loop runs watched: one that ends while not stopping fails /healthz.
@@ -107,7 +105,7 @@ pub async fn run(
     };
     for socket in listeners.udp {
         let name = listener_name("udp", socket.local_addr());
-        let task = udp::serve(socket, pipeline.clone(), in_flight.clone(), stopped.clone());
+        let task = udp::serve(socket, pipeline.clone(), stopped.clone());
         loops.push(watch(name, Box::pin(task)));
     }
     for listener in listeners.tcp {
@@ -116,7 +114,6 @@ pub async fn run(
             listener,
             pipeline.clone(),
             tcp_shared.clone(),
-            in_flight.clone(),
             stopped.clone(),
         );
         loops.push(watch(name, Box::pin(task)));
@@ -137,14 +134,14 @@ pub async fn run(
         }
     }
     tracing::info!(
-        in_flight = in_flight.count(),
+        resolving = shared.resolving.count(),
         "stopping: draining queries in flight"
     );
     let _ = stop.send(true);
     for task in loops {
         let _ = task.await;
     }
-    let left = in_flight.drained(drain_limit).await;
+    let left = shared.resolving.drained(drain_limit).await;
     if left > 0 {
         tracing::warn!(
             left,

@@ -97,7 +97,7 @@ impl Pipeline {
         ) {
             Admission::Drop => return Step::Drop,
             Admission::Answer(wire, rcode) => {
-                self.record_refused(client, transport, rcode, started);
+                self.record_ladder(client, transport, rcode, started);
                 return Step::Answer(wire);
             }
             Admission::Query(context) => context,
@@ -146,7 +146,7 @@ impl Pipeline {
     /// with none left it is answered now, from cache as far as it can be, else SERVFAIL.
     fn defer(&self, settings: &Settings, mut context: Box<QueryContext>, key: &CacheKey) -> Step {
         let max = settings.config.upstream.max_outstanding;
-        if let Some(slot) = self.shared.outstanding.try_take(max) {
+        if let Some(slot) = self.shared.resolving.try_take(max) {
             context.slot = Some(slot);
             return Step::Resolve(context);
         }
@@ -303,7 +303,7 @@ impl Pipeline {
         let wire = wire.to_vec();
         let shared_answer = self
             .shared
-            .inflight
+            .fetches
             .run(key.clone(), move || async move {
                 let forwarded = upstreams.query(&wire).await;
                 shared.record_forwarded(&upstreams, &forwarded);
@@ -384,9 +384,10 @@ impl Pipeline {
         );
     }
 
-    /// The ladder's answers are counted and logged too, without a context (the question may
-    /// not have been readable: its type counts as `other`).
-    fn record_refused(
+    /// The ladder's error answers (FORMERR, NOTIMP, REFUSED) are counted and logged too,
+    /// without a context (the question may not have been readable: its type counts as
+    /// `other`).
+    fn record_ladder(
         &self,
         client: SocketAddr,
         transport: Transport,
@@ -404,7 +405,7 @@ impl Pipeline {
             removed: [0; 3],
             reordered: false,
         });
-        tracing::debug!(%client, transport = transport.as_str(), %rcode, "query refused by the ladder");
+        tracing::debug!(%client, transport = transport.as_str(), %rcode, "query answered by the ladder");
     }
 }
 

@@ -8,7 +8,8 @@ use pathwise_policy::{PathState, PolicyConfig, PolicyTable};
 use tokio::sync::watch;
 
 use super::guard::Liveness;
-use super::limits::{ClientRate, Outstanding};
+use super::limits::ClientRate;
+use super::resolving::Resolving;
 use crate::cache::{Cache, CacheKey};
 use crate::config::Config;
 use crate::explicit::PairTracker;
@@ -81,15 +82,15 @@ pub struct Shared {
     settings: RwLock<Arc<Settings>>,
     /// The cache of upstream answers.
     pub cache: Cache,
-    /// Upstream queries in flight, so identical misses go out once.
-    pub inflight: Singleflight<CacheKey, Option<Arc<hickory_proto::op::Message>>>,
+    /// Upstream fetches in progress, keyed by question, so that identical misses share one.
+    pub fetches: Singleflight<CacheKey, Option<Arc<hickory_proto::op::Message>>>,
     /// Recent A queries per client and name (the lone-AAAA signal).
     pub pairs: PairTracker,
     paths: watch::Receiver<PathState>,
     /// The metric handles.
     pub metrics: Arc<Metrics>,
-    /// Queries waiting on upstream (`upstream.max_outstanding`).
-    pub(crate) outstanding: Outstanding,
+    /// The queries being resolved in tasks (bounded by `upstream.max_outstanding`).
+    pub(crate) resolving: Resolving,
     /// Some upstream has answered since start-up (half of `/readyz`).
     upstream_answered: AtomicBool,
     /// The listeners that ended while serving (`/healthz`).
@@ -112,11 +113,11 @@ impl Shared {
         Self {
             settings: RwLock::new(Arc::new(settings)),
             cache,
-            inflight: Singleflight::new(),
+            fetches: Singleflight::new(),
             pairs,
             paths,
             metrics,
-            outstanding: Outstanding::default(),
+            resolving: Resolving::default(),
             upstream_answered: AtomicBool::new(false),
             liveness: Arc::default(),
         }
@@ -162,9 +163,16 @@ impl Shared {
         self.upstream_answered.load(Ordering::Relaxed)
     }
 
-    /// `/readyz`: an upstream has answered since start-up, and not every one is marked down.
-    pub fn is_ready(&self) -> bool {
-        self.has_upstream_answered() && self.settings().upstreams.any_up()
+    /// `/readyz`: ready once an upstream has answered since start-up, while not every one is
+    /// marked down; else why not.
+    pub fn readiness(&self) -> Result<(), &'static str> {
+        if !self.has_upstream_answered() {
+            return Err("no upstream has answered yet");
+        }
+        if !self.settings().upstreams.any_up() {
+            return Err("every upstream is marked down");
+        }
+        Ok(())
     }
 
     /// Records each attempt of one forwarded query and the answers dropped on the way in the

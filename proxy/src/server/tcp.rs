@@ -14,7 +14,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::context::Transport;
-use super::drain::InFlight;
 use super::guard::{survive, survive_async};
 use super::pipeline::{Pipeline, Step};
 use crate::config::ListenConfig;
@@ -73,7 +72,6 @@ pub(crate) async fn serve(
     listener: TcpListener,
     pipeline: Pipeline,
     shared: TcpShared,
-    in_flight: InFlight,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let open = shared.open;
@@ -112,7 +110,6 @@ pub(crate) async fn serve(
         };
         let connection = Connection {
             pipeline: pipeline.clone(),
-            in_flight: in_flight.clone(),
             shutdown: shutdown.clone(),
             limits,
             client,
@@ -192,7 +189,6 @@ impl Drop for ClientSlot {
 
 struct Connection {
     pipeline: Pipeline,
-    in_flight: InFlight,
     shutdown: watch::Receiver<bool>,
     limits: TcpLimits,
     client: SocketAddr,
@@ -258,17 +254,18 @@ impl Connection {
                         break Stop::Closed;
                     }
                 }
-                Step::Resolve(context) => {
+                Step::Resolve(mut context) => {
+                    // Its place among the queries being resolved, given back once answered.
+                    let slot = context.slot.take();
                     let resolve = self.pipeline.clone().resolve_owned(context);
                     let resolve =
                         survive_async(Arc::clone(metrics), Transport::Tcp, buffer.len(), resolve);
                     let answers = answers.clone();
-                    let guard = self.in_flight.enter();
                     tokio::spawn(async move {
                         if let Some(wire) = resolve.await {
                             let _ = answers.send(wire).await;
                         }
-                        drop(guard);
+                        drop(slot);
                     });
                 }
             }

@@ -16,7 +16,6 @@ use tokio::runtime::Handle;
 use tokio::sync::watch;
 
 use super::context::Transport;
-use super::drain::InFlight;
 use super::guard::{survive, survive_async};
 use super::pipeline::{Pipeline, Step};
 
@@ -30,7 +29,6 @@ const STOP_POLL: Duration = Duration::from_millis(200);
 pub(crate) async fn serve(
     socket: tokio::net::UdpSocket,
     pipeline: Pipeline,
-    in_flight: InFlight,
     shutdown: watch::Receiver<bool>,
 ) {
     let socket = match blocking(socket) {
@@ -42,7 +40,7 @@ pub(crate) async fn serve(
     };
     let runtime = Handle::current();
     let thread = tokio::task::spawn_blocking(move || {
-        receive_loop(&socket, &pipeline, &in_flight, &shutdown, &runtime);
+        receive_loop(&socket, &pipeline, &shutdown, &runtime);
     });
     if let Err(error) = thread.await {
         tracing::error!(%error, "udp listener thread failed");
@@ -59,7 +57,6 @@ fn blocking(socket: tokio::net::UdpSocket) -> std::io::Result<UdpSocket> {
 fn receive_loop(
     socket: &Arc<UdpSocket>,
     pipeline: &Pipeline,
-    in_flight: &InFlight,
     shutdown: &watch::Receiver<bool>,
     runtime: &Handle,
 ) {
@@ -93,18 +90,19 @@ fn receive_loop(
         match step {
             Step::Drop => {}
             Step::Answer(wire) => send(socket, &wire, client),
-            Step::Resolve(context) => {
+            Step::Resolve(mut context) => {
+                // Its place among the queries being resolved, given back once it is answered.
+                let slot = context.slot.take();
                 let socket = Arc::clone(socket);
                 let resolve = pipeline.clone().resolve_owned(context);
                 let resolve = survive_async(Arc::clone(metrics), Transport::Udp, length, resolve);
-                let guard = in_flight.enter();
                 runtime.spawn(async move {
                     // A UDP send does not wait for the network; it blocks only while the
                     // socket's send buffer is full, which a local resolver does not reach.
                     if let Some(wire) = resolve.await {
                         send(&socket, &wire, client);
                     }
-                    drop(guard);
+                    drop(slot);
                 });
             }
         }

@@ -311,13 +311,13 @@ fn options(mut rdata: &[u8]) -> Option<Vec<(u16, &[u8])>> {
     Some(options)
 }
 
-/// QDCOUNT, if the message has a header.
 /// The big-endian 16-bit number at `at` (a header count, a record's type), if it is there.
 fn u16_at(message: &[u8], at: usize) -> Option<u16> {
     let bytes = message.get(at..at.checked_add(2)?)?;
     Some(u16::from_be_bytes([bytes[0], bytes[1]]))
 }
 
+/// QDCOUNT, if the message has a header.
 fn qdcount(message: &[u8]) -> Option<u16> {
     if message.len() < HEADER_LEN {
         return None;

@@ -32,7 +32,6 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::drain::InFlight;
 use super::pipeline::{Fault, Pipeline};
 use super::state::{Settings, Shared};
 use super::{bind, tcp, udp};
@@ -105,24 +104,17 @@ impl Harness {
         let shared = Arc::new(Shared::new(settings, paths_rx, metrics));
         let mut pipeline = Pipeline::new(Arc::clone(&shared));
         pipeline.fault = fault;
-        let in_flight = InFlight::default();
         let (stop, stopped) = watch::channel(false);
         let [udp_socket] = <[_; 1]>::try_from(listeners.udp).expect("one UDP socket");
         let [tcp_listener] = <[_; 1]>::try_from(listeners.tcp).expect("one TCP listener");
         let udp = udp_socket.local_addr().expect("UDP address");
         let tcp = tcp_listener.local_addr().expect("TCP address");
         let loops = vec![
-            tokio::spawn(udp::serve(
-                udp_socket,
-                pipeline.clone(),
-                in_flight.clone(),
-                stopped.clone(),
-            )),
+            tokio::spawn(udp::serve(udp_socket, pipeline.clone(), stopped.clone())),
             tokio::spawn(tcp::serve(
                 tcp_listener,
                 pipeline.clone(),
                 limits.clone(),
-                in_flight,
                 stopped,
             )),
         ];
@@ -150,7 +142,6 @@ impl Harness {
             listener,
             self.pipeline.clone(),
             self.tcp_shared.clone(),
-            InFlight::default(),
             self.stop.subscribe(),
         )));
         address
