@@ -23,7 +23,7 @@ pub use fake::{FakeTcpUpstream, FakeUpstream};
 pub use http::{HttpResponse, http_get, http_raw};
 pub use netns::{NetNs, NsAddress};
 pub use process::Signal;
-pub use rng::Rng;
+pub use rng::{Rng, SEED_VAR, Seed};
 pub use root::{require_root, require_root_for};
 pub use run::Run;
 pub use server::Pathwise;
