@@ -1,5 +1,6 @@
 //! `pathwise [serve]`: load the config, set up logging, and run the server until stopped.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -11,7 +12,7 @@ use std::sync::Arc;
 
 use pathwise_policy::PathState;
 
-use crate::config::{self, Config, Flags, LogFormat};
+use crate::config::{self, Config, ConfigError, Flags, LogFormat};
 use crate::metrics::Metrics;
 use crate::paths::Watcher;
 use crate::server;
@@ -23,11 +24,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Listen on ADDR (UDP and TCP), repeatable; replaces listen.addresses.
-    #[arg(long = "listen", value_name = "ADDR")]
+    #[arg(long = "listen", value_name = "ADDR", value_parser = parse_listen)]
     pub listen: Vec<String>,
     /// Forward to SPEC (IP[:port], tcp://IP[:port], tls://IP[:port]#name), repeatable;
     /// replaces upstream.servers.
-    #[arg(long = "upstream", value_name = "SPEC")]
+    #[arg(long = "upstream", value_name = "SPEC", value_parser = parse_upstream)]
     pub upstream: Vec<String>,
     /// Serve metrics on ADDR, or "off"; replaces metrics.listen.
     #[arg(long, value_name = "ADDR")]
@@ -51,6 +52,41 @@ impl ServeArgs {
             None => config::load(None, &environment, &self.flags()),
         };
         Ok(loaded?)
+    }
+}
+
+/// `--listen ADDR`, checked as `listen.addresses` checks it, so that a bad one is a bad
+/// argument (one line naming it, exit 2) rather than a bad configuration.
+fn parse_listen(text: &str) -> Result<String, String> {
+    check_flag(Flags {
+        listen: vec![text.to_owned()],
+        ..Flags::default()
+    })
+    .map(|()| text.to_owned())
+}
+
+/// `--upstream SPEC`, checked as `upstream.servers` checks it (see [`parse_listen`]).
+fn parse_upstream(text: &str) -> Result<String, String> {
+    check_flag(Flags {
+        upstream: vec![text.to_owned()],
+        ..Flags::default()
+    })
+    .map(|()| text.to_owned())
+}
+
+/// The problem with the one flag in `flags`, as the configuration's own validation finds it
+/// over the defaults; errors about other keys are not the flag's, and are left to `load`.
+fn check_flag(flags: Flags) -> Result<(), String> {
+    let key = if flags.listen.is_empty() {
+        "upstream.servers"
+    } else {
+        "listen.addresses"
+    };
+    match config::load(None, &HashMap::new(), &flags) {
+        Err(ConfigError::Invalid {
+            key: bad, problem, ..
+        }) if bad.starts_with(key) => Err(problem),
+        _ => Ok(()),
     }
 }
 
