@@ -14,6 +14,7 @@ mod run;
 mod server;
 mod sockets;
 mod tempdir;
+mod unchecked;
 mod upstream;
 pub mod wire;
 
@@ -29,4 +30,5 @@ pub use run::Run;
 pub use server::Pathwise;
 pub use sockets::{UdpSocketInfo, udp_sockets_of};
 pub use tempdir::TempDir;
+pub use unchecked::{UNCHECKED_VAR, cannot_check};
 pub use upstream::{Upstream, Zone, free_port};
