@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use tokio::sync::watch;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use std::sync::Arc;
 
@@ -117,14 +120,48 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The log: `log.level` for pathwise, but at most errors from the DNS library. hickory-proto
+/// logs a warning for some malformed messages (`incomplete or poorly formatted EDNS
+/// options`), and a client controls those: one line per packet it sends would let any client
+/// flood the log. pathwise itself says what it does with a bad packet (FORMERR, a drop, a
+/// metric), at debug level.
 fn init_logging(config: &Config) {
+    let targets = log_targets(config.log.level);
     let builder = tracing_subscriber::fmt()
         .with_max_level(config.log.level)
         .with_target(false)
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match config.log.format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.finish().with(targets).try_init(),
+        LogFormat::Json => builder.json().finish().with(targets).try_init(),
     };
+}
+
+/// `level` for every target but the DNS library's, which logs errors only.
+fn log_targets(level: tracing::Level) -> Targets {
+    Targets::new().with_default(level).with_target(
+        DNS_LIBRARY,
+        LevelFilter::ERROR.min(LevelFilter::from_level(level)),
+    )
+}
+
+/// The target prefix of the DNS library's log lines (its crate name).
+const DNS_LIBRARY: &str = "hickory_proto";
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+
+    use super::*;
+
+    #[test]
+    fn the_dns_library_logs_errors_only() {
+        let targets = log_targets(Level::DEBUG);
+        assert!(targets.would_enable("hickory_proto::rr::rdata::opt", &Level::ERROR));
+        assert!(!targets.would_enable("hickory_proto::rr::rdata::opt", &Level::WARN));
+        assert!(targets.would_enable("pathwise::server", &Level::DEBUG));
+        let quiet = log_targets(Level::INFO);
+        assert!(!quiet.would_enable("pathwise::server", &Level::DEBUG));
+    }
 }
