@@ -3,9 +3,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The environment variable that replays a run: `PATHWISE_TEST_SEED=0x1234abcd` (or decimal)
-/// gives every seeded test that seed instead of one from the clock.
-pub const SEED_VAR: &str = "PATHWISE_TEST_SEED";
+/// The environment variable that replays a run: `PWTEST_SEED=0x1234abcd` (or decimal)
+/// gives every seeded test that seed instead of one from the clock. Not `PATHWISE_...`, which
+/// pathwise would read as a config key.
+pub const SEED_VAR: &str = "PWTEST_SEED";
 
 /// A test's seed: [`SEED_VAR`] when it is set, else one from the clock that differs between
 /// runs. It is printed when made, and again, with the command line that replays it, if the

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 /// The directory where a test that could not make its check leaves a note (a file named after
 /// the test, holding why); `tests/run` sets it and lists the notes after nextest's summary.
-pub const UNCHECKED_VAR: &str = "PATHWISE_TESTS_UNCHECKED";
+/// Not `PATHWISE_...`: pathwise reads every such variable as a config key, and refuses one it
+/// does not know.
+pub const UNCHECKED_VAR: &str = "PWTEST_UNCHECKED";
 
 /// Reports that `test` could not make its check because of `why` (e.g. "needs root (network
 /// namespaces)"); the caller returns at once. Panics under `CI=true`, and when no

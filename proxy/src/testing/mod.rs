@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Reports that `test` could not make its check because of `why` (no IPv6 on this host...);
 /// the caller returns at once. As the end-to-end tests do it (`tests/unchecked.rs`): a
-/// failure under `CI=true`; a note in the `PATHWISE_TESTS_UNCHECKED` directory, which
+/// failure under `CI=true`; a note in the `PWTEST_UNCHECKED` directory, which
 /// `tests/run` lists apart from the passes; a failure when there is neither, since the test
 /// would otherwise pass without having checked anything.
 pub(crate) fn cannot_check(test: &str, why: &str) {
@@ -18,7 +18,7 @@ pub(crate) fn cannot_check(test: &str, why: &str) {
         !in_ci,
         "{test} could not make its check: {why}; CI=true, where every check is made"
     );
-    let Some(dir) = std::env::var_os("PATHWISE_TESTS_UNCHECKED").map(PathBuf::from) else {
+    let Some(dir) = std::env::var_os("PWTEST_UNCHECKED").map(PathBuf::from) else {
         panic!(
             "{test} could not make its check: {why}. Run the tests with tests/run, which lists \
              such a test apart from the passes"

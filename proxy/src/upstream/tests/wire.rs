@@ -156,20 +156,20 @@ fn edns_udp_size_is_read_from_the_opt_record() {
     assert_eq!(edns_udp_size(&message.to_vec().unwrap()), Some(1232));
 }
 
-/// The seed of [`garbage_never_panics`]: `PATHWISE_TEST_SEED` (`0x...` or decimal) replays a
+/// The seed of [`garbage_never_panics`]: `PWTEST_SEED` (`0x...` or decimal) replays a
 /// run; else a fresh one. Printed when the test fails, while this lives.
 struct Seed(u64);
 
 impl Seed {
     fn new() -> Self {
-        let seed = std::env::var("PATHWISE_TEST_SEED").map_or_else(
+        let seed = std::env::var("PWTEST_SEED").map_or_else(
             |_| rand::random(),
             |text| {
                 let parsed = match text.trim().strip_prefix("0x") {
                     Some(hex) => u64::from_str_radix(hex, 16).ok(),
                     None => text.trim().parse().ok(),
                 };
-                parsed.unwrap_or_else(|| panic!("PATHWISE_TEST_SEED={text:?} is not a number"))
+                parsed.unwrap_or_else(|| panic!("PWTEST_SEED={text:?} is not a number"))
             },
         );
         Self(seed)
@@ -180,7 +180,7 @@ impl Drop for Seed {
     fn drop(&mut self) {
         if std::thread::panicking() {
             eprintln!(
-                "failed with seed {:#x}; replay it with PATHWISE_TEST_SEED={:#x}",
+                "failed with seed {:#x}; replay it with PWTEST_SEED={:#x}",
                 self.0, self.0
             );
         }
