@@ -169,7 +169,7 @@ fn bad_listen_or_upstream_exits_2_with_one_line_naming_it() {
         (&["serve", "--listen", "127.0.0.1:99999"], "--listen"),
         (
             &["serve", "--upstream", "192.0.2.1:0"],
-            "'192.0.2.1:0' for '--upstream <SPEC>'",
+            "'192.0.2.1:0' for '--upstream <SERVER>'",
         ),
         (&["serve", "--upstream", "tls://192.0.2.1"], "--upstream"),
     ];

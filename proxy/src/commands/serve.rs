@@ -29,9 +29,9 @@ pub struct ServeArgs {
     /// Listen on ADDR (UDP and TCP), repeatable; replaces listen.addresses.
     #[arg(long = "listen", value_name = "ADDR", value_parser = parse_listen)]
     pub listen: Vec<String>,
-    /// Forward to SPEC (IP[:port], tcp://IP[:port], tls://IP[:port]#name), repeatable;
+    /// Forward to SERVER (IP[:port], tcp://IP[:port], tls://IP[:port]#name), repeatable;
     /// replaces upstream.servers.
-    #[arg(long = "upstream", value_name = "SPEC", value_parser = parse_upstream)]
+    #[arg(long = "upstream", value_name = "SERVER", value_parser = parse_upstream)]
     pub upstream: Vec<String>,
     /// Serve metrics on ADDR, or "off"; replaces metrics.listen.
     #[arg(long, value_name = "ADDR")]
@@ -68,7 +68,7 @@ fn parse_listen(text: &str) -> Result<String, String> {
     .map(|()| text.to_owned())
 }
 
-/// `--upstream SPEC`, checked as `upstream.servers` checks it (see [`parse_listen`]).
+/// `--upstream SERVER`, checked as `upstream.servers` checks it (see [`parse_listen`]).
 fn parse_upstream(text: &str) -> Result<String, String> {
     check_flag(Flags {
         upstream: vec![text.to_owned()],
