@@ -39,6 +39,29 @@ impl FakeUpstream {
         script: impl Fn(&[u8], SocketAddr) -> Vec<Vec<u8>> + Send + Sync + 'static,
     ) -> Self {
         let socket = UdpSocket::bind("127.0.0.1:0").expect("bind the fake upstream");
+        Self::serve_on(socket, script)
+    }
+
+    /// A UDP fake and a TCP fake on the same port (pathwise retries a truncated answer over
+    /// TCP at the UDP server's address): `udp_script` answers datagrams as in
+    /// [`start_with_peer`](Self::start_with_peer), `tcp_script` connections as in
+    /// [`FakeTcpUpstream::start`]. Both sockets are bound before either is used, on a port
+    /// free for both (see [`bind_udp_and_tcp`]).
+    pub fn start_with_tcp(
+        udp_script: impl Fn(&[u8], SocketAddr) -> Vec<Vec<u8>> + Send + Sync + 'static,
+        tcp_script: impl Fn(&[u8]) -> Vec<u8> + Send + Sync + 'static,
+    ) -> (Self, FakeTcpUpstream) {
+        let (udp, tcp) = bind_udp_and_tcp();
+        (
+            Self::serve_on(udp, udp_script),
+            FakeTcpUpstream::serve_on(tcp, tcp_script),
+        )
+    }
+
+    fn serve_on(
+        socket: UdpSocket,
+        script: impl Fn(&[u8], SocketAddr) -> Vec<Vec<u8>> + Send + Sync + 'static,
+    ) -> Self {
         socket
             .set_read_timeout(Some(Duration::from_millis(50)))
             .expect("set a read timeout");
@@ -92,18 +115,14 @@ pub struct FakeTcpUpstream {
 impl FakeTcpUpstream {
     /// Listens on a free port.
     pub fn start(script: impl Fn(&[u8]) -> Vec<u8> + Send + Sync + 'static) -> Self {
-        Self::start_at("127.0.0.1:0".parse().expect("an address"), script)
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the TCP fake upstream");
+        Self::serve_on(listener, script)
     }
 
-    /// Listens on `address`: the address of a [`FakeUpstream`] takes the TCP retry of the
-    /// truncated answers it sends (TCP and UDP ports are apart, so the UDP one does not
-    /// hold it).
-    pub fn start_at(
-        address: SocketAddr,
+    fn serve_on(
+        listener: TcpListener,
         script: impl Fn(&[u8]) -> Vec<u8> + Send + Sync + 'static,
     ) -> Self {
-        let listener = TcpListener::bind(address)
-            .unwrap_or_else(|e| panic!("bind the TCP fake upstream on {address}: {e}"));
         listener
             .set_nonblocking(true)
             .expect("a non-blocking listener");
@@ -152,6 +171,29 @@ fn answer_one(mut stream: TcpStream, script: &TcpScript, received: &Received) ->
     received.push(query.clone());
     stream.write_all(&script(&query))?;
     stream.flush()
+}
+
+/// How many ports [`bind_udp_and_tcp`] tries before it gives up.
+const PAIR_ATTEMPTS: usize = 100;
+
+/// A UDP socket and a TCP listener bound together on one free `127.0.0.1` port. The kernel
+/// picks a free UDP port; its TCP twin may be held by another test (TCP and UDP ports are
+/// apart), and then both are let go and another port is tried. Nothing is released between
+/// the check and the use, so no other test can take the port in between.
+fn bind_udp_and_tcp() -> (UdpSocket, TcpListener) {
+    let mut last_error = None;
+    for _ in 0..PAIR_ATTEMPTS {
+        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind a UDP socket on 127.0.0.1");
+        let address = udp.local_addr().expect("a bound socket's address");
+        match TcpListener::bind(address) {
+            Ok(tcp) => return (udp, tcp),
+            Err(error) => last_error = Some((address, error)),
+        }
+    }
+    let (address, error) = last_error.expect("at least one attempt");
+    panic!(
+        "no 127.0.0.1 port free for both UDP and TCP in {PAIR_ATTEMPTS} attempts; the last, {address}: {error}"
+    );
 }
 
 /// The queries a fake got, shared with its thread.

@@ -1,7 +1,7 @@
 //! Signals and bounded waits for the long-running processes a test starts (pathwise, nsd).
 //!
 //! Signals go through the `kill` program: the workspace forbids `unsafe`, and `kill(1)` is
-//! everywhere the tests run (procps; `.ci/run` installs it when missing).
+//! everywhere the tests run (procps; `tests/setup` installs it when missing).
 
 use std::fmt;
 use std::process::{Child, Command, ExitStatus};

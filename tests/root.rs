@@ -1,8 +1,11 @@
-//! Tests that need root skip themselves outside CI and fail inside it.
+//! Tests that need root: without it they cannot make their check, and say so (see
+//! [`cannot_check`]).
 
-/// True when the process runs as root. Otherwise the test should return early: this prints
-/// why on stderr and returns false, unless the environment says `CI=true`, where it panics,
-/// because in CI a test may not skip itself.
+use crate::unchecked::cannot_check;
+
+/// True when the process runs as root. Otherwise the test should return early: this reports
+/// that it could not make its check (see [`cannot_check`]: a failure under `CI=true`) and
+/// returns false.
 pub fn require_root(test_name: &str) -> bool {
     require_root_for(test_name, "network namespaces, files under /etc/netns")
 }
@@ -12,14 +15,7 @@ pub fn require_root_for(test_name: &str, needs: &str) -> bool {
     if effective_uid() == Some(0) {
         return true;
     }
-    let why = format!(
-        "{test_name} needs root ({needs}); \
-         run the tests as root, e.g. `sudo -E cargo nextest run -p pathwise-tests`"
-    );
-    if in_ci() {
-        panic!("{why}; CI=true, where a test may not skip itself");
-    }
-    eprintln!("skipped: {why}");
+    cannot_check(test_name, &format!("needs root ({needs})"));
     false
 }
 
@@ -28,9 +24,4 @@ fn effective_uid() -> Option<u32> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("Uid:"))?;
     line.split_whitespace().nth(2)?.parse().ok()
-}
-
-/// `CI=true` (or `1`), as GitHub Actions, GitLab and most CI systems set it.
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }

@@ -65,6 +65,16 @@ pub struct ClassifyArgs {
 
 /// `pathwise order`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "The order is RFC 6724 section 6's, rule by rule: usable (a source \
+of the family), matching scope, not deprecated, home, matching label (rule 5), precedence \
+(rule 6), smaller scope, longest matching prefix, then the order given. Rule 5 comes before \
+precedence: a destination whose label its source shares goes before one whose label no \
+source here has. So on a host without a 6to4 address, IPv4 (label 4, as the host's IPv4 \
+address) goes before 6to4 (label 2) although the seed table gives 6to4 the higher \
+precedence; likewise native IPv6 on a host whose only IPv6 source is Teredo. The text output \
+says so in a '#' line under the list where that happens."
+)]
 pub struct OrderArgs {
     /// The policy table [default: the config's policy.order, else seed]; custom needs --config.
     #[arg(long, value_enum, requires_if("custom", "config"))]

@@ -1,7 +1,9 @@
 //! `classify`, `order` and `gai-conf` through the real binary: output formats, RFC 6724
-//! section 10.2's examples, one-line usage errors with exit code 2, and `--help` everywhere.
+//! section 10.2's examples, one-line usage errors with exit code 2, and `--help` everywhere;
+//! `resolve` against a server that fails, and `serve`'s bad flags.
 
-use pathwise_tests::Run;
+use pathwise_tests::wire::response;
+use pathwise_tests::{FakeUpstream, Run};
 use serde_json::json;
 
 /// Wikipedia's Teredo example (RFC 4380 section 4 layout): server 65.54.227.120, cone flag,
@@ -115,6 +117,7 @@ fn order_reproduces_rfc6724_section_10_2_examples() {
             .success()
             .stdout()
             .lines()
+            .filter(|line| !line.starts_with('#'))
             .map(destination_and_source)
             .collect();
         let result = example.result;
@@ -152,6 +155,122 @@ fn bad_address_exits_2_with_one_line_naming_it() {
 fn unknown_table_exits_2_with_one_line_naming_it() {
     one_line_usage_error(&["order", "--table", "fastest", "192.0.2.1"], "fastest");
     one_line_usage_error(&["gai-conf", "--table", "fastest"], "fastest");
+}
+
+/// A bad `--listen` or `--upstream` exited 1 (a bad configuration) where a bad argument
+/// exits 2.
+#[test]
+fn bad_listen_or_upstream_exits_2_with_one_line_naming_it() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["serve", "--listen", "nowhere"],
+            "'nowhere' for '--listen <ADDR>'",
+        ),
+        (&["serve", "--listen", "127.0.0.1:99999"], "--listen"),
+        (
+            &["serve", "--upstream", "192.0.2.1:0"],
+            "'192.0.2.1:0' for '--upstream <SERVER>'",
+        ),
+        (&["serve", "--upstream", "tls://192.0.2.1"], "--upstream"),
+    ];
+    for (args, bad) in cases {
+        one_line_usage_error(args, bad);
+    }
+    let run = Run::pathwise(["serve", "--listen", "nowhere"]);
+    run.check(
+        run.stderr()
+            == "pathwise: invalid value 'nowhere' for '--listen <ADDR>': \"nowhere\" is not an \
+                address (IP[:port], e.g. 127.0.0.1:53 or [::1]:53)\n",
+        "expected the whole message",
+    );
+}
+
+/// `pathwise resolve NAME` printed nothing and exited 0 when the server answered SERVFAIL.
+#[test]
+fn resolve_says_so_and_exits_1_when_the_server_fails() {
+    let failing = FakeUpstream::start(|query| vec![response(query, 2, &[], 60)]);
+    let server = failing.address().to_string();
+    let run = Run::pathwise(["resolve", "www.example.test", "--server", server.as_str()]);
+    run.exit_code(1)
+        .check(run.stdout().is_empty(), "expected nothing on stdout")
+        .check(
+            run.stderr()
+                == format!("pathwise: asking {server} for A: the server answered SERVFAIL\n"),
+            "expected the whole message",
+        );
+
+    let missing = FakeUpstream::start(|query| vec![response(query, 3, &[], 60)]);
+    let server = missing.address().to_string();
+    let run = Run::pathwise(["resolve", "www.example.test", "--server", server.as_str()]);
+    run.exit_code(1)
+        .check(run.stdout().is_empty(), "expected nothing on stdout")
+        .check(
+            run.stderr()
+                == format!("pathwise: www.example.test does not exist (NXDOMAIN from {server})\n"),
+            "expected the whole message",
+        );
+
+    let empty = FakeUpstream::start(|query| vec![response(query, 0, &[], 60)]);
+    let server = empty.address().to_string();
+    let run = Run::pathwise(["resolve", "www.example.test", "--server", server.as_str()]);
+    run.exit_code(1).check(
+        run.stderr()
+            == format!("pathwise: www.example.test has no A or AAAA record (asked {server})\n"),
+        "expected the whole message",
+    );
+
+    let help = Run::pathwise(["resolve", "--help"]);
+    help.success().check(
+        help.stdout()
+            .contains("Exit status: 0 when the server gave at least one address"),
+        "expected the exit codes in --help",
+    );
+}
+
+/// `pathwise order` put IPv4 above 6to4 on a host without a 6to4 source (RFC 6724 rule 5)
+/// and nothing said why.
+#[test]
+fn order_explains_when_a_label_mismatch_beats_precedence() {
+    let base = ["order", "--table", "seed", "--source", "192.0.2.10/24"];
+    let destinations = ["2002:c000:201::1", "198.51.100.7"];
+    let run = Run::pathwise(
+        base.iter()
+            .chain(&["--source", "2a00::2"])
+            .chain(&destinations),
+    );
+    run.success().stdout_is(concat!(
+        "198.51.100.7 documentation source=192.0.2.10\n",
+        "2002:c000:201::1 6to4 source=2a00::2\n",
+        "# 2002:c000:201::1 (6to4) comes after 198.51.100.7 (documentation) despite its higher ",
+        "precedence (30 > 10): RFC 6724 rule 5 (prefer matching label) comes before rule 6 ",
+        "(precedence), and its source 2a00::2 has label 1, not 2 (a 6to4 destination matches ",
+        "only a 6to4 source)\n",
+    ));
+    // With a 6to4 source the order follows precedence, and there is nothing to explain.
+    let run = Run::pathwise(
+        base.iter()
+            .chain(&["--source", "2002:c000:201::2"])
+            .chain(&destinations),
+    );
+    run.success().stdout_is(concat!(
+        "2002:c000:201::1 6to4 source=2002:c000:201::2\n",
+        "198.51.100.7 documentation source=192.0.2.10\n",
+    ));
+    let json = Run::pathwise(
+        base.iter()
+            .chain(&["--source", "2a00::2", "--json"])
+            .chain(&destinations),
+    );
+    json.success().check(
+        json.json() == json!(["198.51.100.7", "2002:c000:201::1"]),
+        "expected the JSON unchanged",
+    );
+    let help = Run::pathwise(["order", "--help"]);
+    help.success().check(
+        help.stdout().contains("Rule 5 comes before precedence")
+            && help.stdout().contains("IPv4 (label 4, as the host's IPv4"),
+        "expected rule 5 explained in --help",
+    );
 }
 
 /// Exit code 2, nothing on stdout, and exactly one stderr line `pathwise: ...` naming `bad`.

@@ -278,8 +278,7 @@ impl Started {
                 (udp.address().to_string(), Some(udp), None)
             }
             Server::UdpAndTcp(script, tcp_script) => {
-                let udp = FakeUpstream::start_with_peer(script);
-                let tcp = FakeTcpUpstream::start_at(udp.address(), tcp_script);
+                let (udp, tcp) = FakeUpstream::start_with_tcp(script, tcp_script);
                 (udp.address().to_string(), Some(udp), Some(tcp))
             }
             Server::Tcp(script) => {

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pathwise_tests::wire::a_response;
-use pathwise_tests::{FakeUpstream, Pathwise, Run, Upstream, http_get, http_raw};
+use pathwise_tests::{FakeUpstream, Pathwise, Run, Upstream, cannot_check, http_get, http_raw};
 
 use crate::serve::zone::{DUAL, unsigned};
 
@@ -129,21 +129,19 @@ impl Scrape {
     }
 }
 
-/// Which `what` (`promtool`, `prometheus`) binary to use, or `None` to skip: absent outside
-/// CI skips with a note, absent in CI fails.
+/// Which `what` (`promtool`, `prometheus`) binary to use, or `None` when it is missing: then
+/// `test` could not make its check (see [`cannot_check`]).
 pub(crate) fn tool(what: &str, test: &str) -> Option<PathBuf> {
     let path = Path::new("/usr/bin").join(what);
     if path.exists() {
         return Some(path);
     }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{test}: {} is missing (Debian's prometheus package; .ci/run installs it)",
-        path.display()
-    );
-    eprintln!(
-        "skipped: {test} needs {} (apt-get install prometheus)",
-        path.display()
+    cannot_check(
+        test,
+        &format!(
+            "needs {} (Debian's prometheus package; tests/setup installs it)",
+            path.display()
+        ),
     );
     None
 }

@@ -5,7 +5,8 @@ use std::io::Write;
 
 use anyhow::Context;
 use pathwise_policy::{
-    PolicyTable, RankedDestination, SourceAddress, TableKind, classify, sort_destinations,
+    AddressClass, PolicyTable, RankedDestination, SourceAddress, TableKind, classify,
+    sort_destinations,
 };
 use serde_json::Value;
 
@@ -34,8 +35,66 @@ pub fn run(args: &OrderArgs) -> anyhow::Result<()> {
         for entry in &ranked {
             writeln!(out, "{}", to_text(entry))?;
         }
+        for note in label_notes(&table, &ranked) {
+            writeln!(out, "{note}")?;
+        }
     }
     Ok(())
+}
+
+/// Whether `entry`'s destination has a label in `table` and its source the same one (RFC 6724
+/// rule 5).
+fn label_matches(table: &PolicyTable, entry: &RankedDestination) -> bool {
+    entry.source.is_some_and(|source| {
+        let label = table.label(entry.destination);
+        label.is_some() && label == table.label(source.address)
+    })
+}
+
+/// A `# ...` line for each destination that rule 5 (prefer matching label) put after one of
+/// lower precedence: the order then differs from the table's precedence, and says why. The
+/// usual case: on a host without a 6to4 address a 6to4 destination has no source of its label,
+/// and IPv4, whose label its IPv4 source shares, goes first.
+fn label_notes(table: &PolicyTable, ranked: &[RankedDestination]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (position, later) in ranked.iter().enumerate() {
+        let Some(source) = later.source else {
+            continue;
+        };
+        if label_matches(table, later) {
+            continue;
+        }
+        let precedence = table.precedence(later.destination);
+        let Some(earlier) = ranked[..position].iter().find(|earlier| {
+            label_matches(table, earlier) && table.precedence(earlier.destination) < precedence
+        }) else {
+            continue;
+        };
+        let label = |address| {
+            table
+                .label(address)
+                .map_or("none".to_owned(), |l| l.to_string())
+        };
+        let class = classify(later.destination);
+        let six_to_four = if class == AddressClass::SixToFour {
+            " (a 6to4 destination matches only a 6to4 source)"
+        } else {
+            ""
+        };
+        notes.push(format!(
+            "# {} ({class}) comes after {} ({}) despite its higher precedence ({precedence} > {}): \
+             RFC 6724 rule 5 (prefer matching label) comes before rule 6 (precedence), and its \
+             source {} has label {}, not {}{six_to_four}",
+            later.destination,
+            earlier.destination,
+            classify(earlier.destination),
+            table.precedence(earlier.destination),
+            source.address,
+            label(source.address),
+            label(later.destination),
+        ));
+    }
+    notes
 }
 
 /// The table named by `--table`, else by the config's `policy.order`, else `seed`. The

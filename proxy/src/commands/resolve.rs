@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use hickory_proto::op::{Edns, Message, Query};
+use hickory_proto::op::{Edns, Message, Query, ResponseCode};
 use hickory_proto::rr::rdata::opt::EdnsOption;
 use hickory_proto::rr::{Name, RData, RecordType};
 use pathwise_policy::{PolicyTable, classify, sort_destinations};
@@ -17,6 +17,11 @@ use crate::{client, host};
 
 /// `pathwise resolve`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 when the server gave at least one address; \
+1 when it gave none (NXDOMAIN, or no A or AAAA record), answered with an error (SERVFAIL, \
+REFUSED...) or did not answer in time, each said on stderr; 2 for a bad argument."
+)]
 pub struct ResolveArgs {
     /// The name to resolve.
     pub name: String,
@@ -58,10 +63,13 @@ pub fn run(args: &ResolveArgs) -> anyhow::Result<()> {
         );
         (a, aaaa, explicit)
     });
-    let mut addresses = a.with_context(|| format!("asking {} for A", args.server))?;
+    let a = a.with_context(|| format!("asking {} for A", args.server))?;
     let aaaa = aaaa.with_context(|| format!("asking {} for AAAA", args.server))?;
-    let aaaa_filtered = explicit.is_ok_and(|explicit| explicit.len() > aaaa.len());
-    addresses.extend(aaaa);
+    let aaaa_filtered =
+        explicit.is_ok_and(|explicit| explicit.addresses.len() > aaaa.addresses.len());
+    let nxdomain = a.rcode == ResponseCode::NXDomain;
+    let mut addresses = a.addresses;
+    addresses.extend(aaaa.addresses);
     let sources = host::source_addresses().context("listing the host's addresses")?;
     let ordered = sort_destinations(&PolicyTable::seed(), &sources, &addresses);
 
@@ -85,16 +93,37 @@ pub fn run(args: &ResolveArgs) -> anyhow::Result<()> {
             )?;
         }
     }
+    if nxdomain {
+        anyhow::bail!(
+            "{} does not exist (NXDOMAIN from {})",
+            args.name,
+            args.server
+        );
+    }
+    if ordered.is_empty() {
+        anyhow::bail!(
+            "{} has no A or AAAA record (asked {})",
+            args.name,
+            args.server
+        );
+    }
     Ok(())
 }
 
-/// The addresses of one answer.
+/// What one query got: the rcode (NOERROR or NXDOMAIN; any other is an error) and the
+/// addresses of the answer section.
+struct Answer {
+    rcode: ResponseCode,
+    addresses: Vec<IpAddr>,
+}
+
+/// The addresses of one answer; an error for an rcode other than NOERROR and NXDOMAIN.
 async fn ask(
     server: SocketAddr,
     name: &Name,
     rtype: RecordType,
     explicit: bool,
-) -> anyhow::Result<Vec<IpAddr>> {
+) -> anyhow::Result<Answer> {
     let mut query = Message::query();
     query.metadata.id = rand::random();
     query.metadata.recursion_desired = true;
@@ -107,7 +136,11 @@ async fn ask(
     }
     query.edns = Some(edns);
     let answer = client::exchange(server, &query, TIMEOUT).await?;
-    Ok(answer
+    let rcode = answer.metadata.response_code;
+    if !matches!(rcode, ResponseCode::NoError | ResponseCode::NXDomain) {
+        anyhow::bail!("the server answered {}", rcode_name(rcode));
+    }
+    let addresses = answer
         .answers
         .iter()
         .filter_map(|record| match &record.data {
@@ -115,5 +148,17 @@ async fn ask(
             RData::AAAA(aaaa) => Some(IpAddr::V6(aaaa.0)),
             _ => None,
         })
-        .collect())
+        .collect();
+    Ok(Answer { rcode, addresses })
+}
+
+/// The rcode's mnemonic (RFC 1035, RFC 6895), as dig prints it: `SERVFAIL`, `REFUSED`...
+fn rcode_name(rcode: ResponseCode) -> String {
+    match rcode {
+        ResponseCode::ServFail => "SERVFAIL".to_owned(),
+        ResponseCode::Refused => "REFUSED".to_owned(),
+        ResponseCode::FormErr => "FORMERR".to_owned(),
+        ResponseCode::NotImp => "NOTIMP".to_owned(),
+        other => format!("rcode {}", u16::from(other)),
+    }
 }

@@ -1,17 +1,21 @@
 //! `pathwise [serve]`: load the config, set up logging, and run the server until stopped.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
 use tokio::sync::watch;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use std::sync::Arc;
 
 use pathwise_policy::PathState;
 
-use crate::config::{self, Config, Flags, LogFormat};
+use crate::config::{self, Config, ConfigError, Flags, LogFormat};
 use crate::metrics::Metrics;
 use crate::paths::Watcher;
 use crate::server;
@@ -23,11 +27,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Listen on ADDR (UDP and TCP), repeatable; replaces listen.addresses.
-    #[arg(long = "listen", value_name = "ADDR")]
+    #[arg(long = "listen", value_name = "ADDR", value_parser = parse_listen)]
     pub listen: Vec<String>,
     /// Forward to SERVER (IP[:port], tcp://IP[:port], tls://IP[:port]#name), repeatable;
     /// replaces upstream.servers.
-    #[arg(long = "upstream", value_name = "SERVER")]
+    #[arg(long = "upstream", value_name = "SERVER", value_parser = parse_upstream)]
     pub upstream: Vec<String>,
     /// Serve metrics on ADDR, or "off"; replaces metrics.listen.
     #[arg(long, value_name = "ADDR")]
@@ -51,6 +55,41 @@ impl ServeArgs {
             None => config::load(None, &environment, &self.flags()),
         };
         Ok(loaded?)
+    }
+}
+
+/// `--listen ADDR`, checked as `listen.addresses` checks it, so that a bad one is a bad
+/// argument (one line naming it, exit 2) rather than a bad configuration.
+fn parse_listen(text: &str) -> Result<String, String> {
+    check_flag(Flags {
+        listen: vec![text.to_owned()],
+        ..Flags::default()
+    })
+    .map(|()| text.to_owned())
+}
+
+/// `--upstream SERVER`, checked as `upstream.servers` checks it (see [`parse_listen`]).
+fn parse_upstream(text: &str) -> Result<String, String> {
+    check_flag(Flags {
+        upstream: vec![text.to_owned()],
+        ..Flags::default()
+    })
+    .map(|()| text.to_owned())
+}
+
+/// The problem with the one flag in `flags`, as the configuration's own validation finds it
+/// over the defaults; errors about other keys are not the flag's, and are left to `load`.
+fn check_flag(flags: Flags) -> Result<(), String> {
+    let key = if flags.listen.is_empty() {
+        "upstream.servers"
+    } else {
+        "listen.addresses"
+    };
+    match config::load(None, &HashMap::new(), &flags) {
+        Err(ConfigError::Invalid {
+            key: bad, problem, ..
+        }) if bad.starts_with(key) => Err(problem),
+        _ => Ok(()),
     }
 }
 
@@ -81,14 +120,48 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The log: `log.level` for pathwise, but at most errors from the DNS library. hickory-proto
+/// logs a warning for some malformed messages (`incomplete or poorly formatted EDNS
+/// options`), and a client controls those: one line per packet it sends would let any client
+/// flood the log. pathwise itself says what it does with a bad packet (FORMERR, a drop, a
+/// metric), at debug level.
 fn init_logging(config: &Config) {
+    let targets = log_targets(config.log.level);
     let builder = tracing_subscriber::fmt()
         .with_max_level(config.log.level)
         .with_target(false)
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match config.log.format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.finish().with(targets).try_init(),
+        LogFormat::Json => builder.json().finish().with(targets).try_init(),
     };
+}
+
+/// `level` for every target but the DNS library's, which logs errors only.
+fn log_targets(level: tracing::Level) -> Targets {
+    Targets::new().with_default(level).with_target(
+        DNS_LIBRARY,
+        LevelFilter::ERROR.min(LevelFilter::from_level(level)),
+    )
+}
+
+/// The target prefix of the DNS library's log lines (its crate name).
+const DNS_LIBRARY: &str = "hickory_proto";
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+
+    use super::*;
+
+    #[test]
+    fn the_dns_library_logs_errors_only() {
+        let targets = log_targets(Level::DEBUG);
+        assert!(targets.would_enable("hickory_proto::rr::rdata::opt", &Level::ERROR));
+        assert!(!targets.would_enable("hickory_proto::rr::rdata::opt", &Level::WARN));
+        assert!(targets.would_enable("pathwise::server", &Level::DEBUG));
+        let quiet = log_targets(Level::INFO);
+        assert!(!quiet.would_enable("pathwise::server", &Level::DEBUG));
+    }
 }

@@ -4,10 +4,10 @@
 
 use std::fmt::Write as _;
 
-use pathwise_policy::{FilterMode, FilterReason, PathState};
+use pathwise_policy::{AddressClass, FilterMode, FilterReason, PathState};
 use serde_json::{Value, json};
 
-use super::inventory::Inventory;
+use super::inventory::{Inventory, Unusable};
 
 /// One look at the host's paths.
 #[derive(Clone, Debug)]
@@ -78,7 +78,7 @@ impl Report<'_> {
             .map(|address| {
                 let usable = match address.usable {
                     Ok(path) => format!("yes: {path}"),
-                    Err(why) => format!("no: {why}"),
+                    Err(why) => format!("no: {}", explained(why, address.class)),
                 };
                 [
                     address.interface.clone(),
@@ -129,6 +129,22 @@ impl Report<'_> {
             ),
         };
         text
+    }
+}
+
+/// `why` for people: for an address that is not counted, also why not and the key that
+/// counts it (the JSON keeps the bare reason).
+fn explained(why: Unusable, class: AddressClass) -> String {
+    match (why, class) {
+        (Unusable::NotCounted, AddressClass::Ula) => format!(
+            "{why} (a ULA, fc00::/7, reaches only its own site; \
+             paths.count_ula = true counts it)"
+        ),
+        (Unusable::NotCounted, AddressClass::Documentation) => format!(
+            "{why} (a documentation address, RFC 3849 and RFC 5737, is no real path; \
+             paths.count_documentation = true counts it)"
+        ),
+        _ => why.to_string(),
     }
 }
 
@@ -212,5 +228,49 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("AAAA filter: inactive"), "{text}");
+    }
+
+    /// `pathwise paths` said only "not counted" for a ULA or documentation address.
+    #[test]
+    fn a_not_counted_address_says_why_and_which_key_counts_it() {
+        let address = |text: &str, class| LocalAddress {
+            interface: "eth0".to_owned(),
+            address: text.parse().expect("an address"),
+            class,
+            flags: AddressFlags::default(),
+            usable: Err(Unusable::NotCounted),
+        };
+        let inventory = Inventory {
+            addresses: vec![
+                address("fd00::2", AddressClass::Ula),
+                address("2001:db8::2", AddressClass::Documentation),
+                address("192.0.2.7", AddressClass::Documentation),
+            ],
+        };
+        let report = Report {
+            inventory: &inventory,
+            state: PathState::EMPTY,
+            pinned: false,
+            mode: FilterMode::TeredoOnly,
+        };
+        let text = report.to_text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[1].ends_with(
+                "no: not counted (a ULA, fc00::/7, reaches only its own site; \
+                 paths.count_ula = true counts it)"
+            ),
+            "{text}"
+        );
+        for line in &lines[2..4] {
+            assert!(
+                line.ends_with(
+                    "no: not counted (a documentation address, RFC 3849 and RFC 5737, is no \
+                     real path; paths.count_documentation = true counts it)"
+                ),
+                "{text}"
+            );
+        }
+        assert_eq!(report.to_json()["addresses"][0]["reason"], "not counted");
     }
 }

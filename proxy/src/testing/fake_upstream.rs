@@ -23,6 +23,7 @@ use hickory_proto::rr::rdata::{A, AAAA};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
@@ -55,6 +56,9 @@ pub(crate) enum Action {
     Truncated,
     /// Wait before the next action.
     Delay(Duration),
+    /// Wait until the test opens this gate (sends `true`), so that a query stays with
+    /// upstream exactly as long as the test needs it there, however slow the machine.
+    Hold(watch::Receiver<bool>),
     /// An answer with [`SPOOFED`] and another ID.
     WrongId,
     /// An answer with [`SPOOFED`], the right ID, and a question for `wrong.example.`.
@@ -268,6 +272,7 @@ async fn serve_udp(socket: Arc<UdpSocket>, shared: Arc<Shared>) {
             for action in actions {
                 match action {
                     Action::Delay(pause) => tokio::time::sleep(pause).await,
+                    Action::Hold(mut gate) => drop(gate.wait_for(|open| *open).await),
                     Action::WrongSource => {
                         let other = UdpSocket::bind("127.0.0.1:0").await.expect("bind UDP");
                         let bytes = encode(&Action::WrongSource, &query).unwrap_or_default();
@@ -332,6 +337,7 @@ where
                     return;
                 }
                 Action::Delay(pause) => tokio::time::sleep(pause).await,
+                Action::Hold(mut gate) => drop(gate.wait_for(|open| *open).await),
                 Action::WrongSource => {}
                 action => {
                     let Some(reply) = encode(&action, &query) else {
@@ -415,7 +421,7 @@ fn encode(action: &Action, query: &Message) -> Option<Vec<u8>> {
             message.queries.clear();
             message
         }
-        Action::Delay(_) | Action::Silent | Action::Close => return None,
+        Action::Delay(_) | Action::Hold(_) | Action::Silent | Action::Close => return None,
     };
     Some(message.to_vec().expect("an encodable reply"))
 }

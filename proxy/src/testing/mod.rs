@@ -7,6 +7,27 @@ pub(crate) mod fake_upstream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Reports that `test` could not make its check because of `why` (no IPv6 on this host...);
+/// the caller returns at once. As the end-to-end tests do it (`tests/unchecked.rs`): a
+/// failure under `CI=true`; a note in the `PWTEST_UNCHECKED` directory, which
+/// `tests/run` lists apart from the passes; a failure when there is neither, since the test
+/// would otherwise pass without having checked anything.
+pub(crate) fn cannot_check(test: &str, why: &str) {
+    let in_ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+    assert!(
+        !in_ci,
+        "{test} could not make its check: {why}; CI=true, where every check is made"
+    );
+    let Some(dir) = std::env::var_os("PWTEST_UNCHECKED").map(PathBuf::from) else {
+        panic!(
+            "{test} could not make its check: {why}. Run the tests with tests/run, which lists \
+             such a test apart from the passes"
+        );
+    };
+    std::fs::write(dir.join(test), format!("{why}\n")).expect("write the note");
+    eprintln!("could not make its check: {test}: {why}");
+}
+
 /// A file in the system's temporary directory, removed on drop.
 pub(crate) struct TempFile {
     path: PathBuf,

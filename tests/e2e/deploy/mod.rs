@@ -50,7 +50,7 @@ fn parse(kind: &str, files: &[&Path]) -> Vec<Value> {
     );
     run.check(
         run.stderr().is_empty() || !run.stderr().contains("No module named 'yaml'"),
-        "python3-yaml is missing (`apt-get install python3-yaml`; .ci/run installs it)",
+        "python3-yaml is missing (`apt-get install python3-yaml`; tests/setup installs it)",
     )
     .success();
     match run.json() {

@@ -8,8 +8,8 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use pathwise_tests::Rng;
 use pathwise_tests::wire::{Query, frame, rtype};
+use pathwise_tests::{Rng, Seed};
 use socket2::{Domain, Socket, Type};
 
 use super::{Target, assert_rss_held, mib};
@@ -208,19 +208,22 @@ fn report(outcomes: &[Outcome], what: &str) -> Vec<String> {
 fn malformed_tcp_frames_on_many_connections_are_closed_and_leave_it_serving() {
     let mut target = Target::start();
     let tcp = target.pathwise.tcp_addr();
-    let seed = Rng::fresh_seed();
-    eprintln!("seed {seed:#x}");
+    let seed =
+        Seed::for_test("malformed_tcp_frames_on_many_connections_are_closed_and_leave_it_serving");
     let started = Instant::now();
 
     let warm_up: Vec<Outcome> = (0..WARM_UP_ROUNDS)
-        .flat_map(|n| round(tcp, seed.wrapping_add(n as u64)))
+        .flat_map(|n| round(tcp, seed.value().wrapping_add(n as u64)))
         .collect();
     let mut left_open = report(&warm_up, &format!("warm-up, {WARM_UP_ROUNDS} rounds"));
     let rss_warm = target.settled_rss();
 
     let mut outcomes = Vec::new();
     for n in 0..ROUNDS {
-        outcomes.extend(round(tcp, seed.wrapping_add((WARM_UP_ROUNDS + n) as u64)));
+        outcomes.extend(round(
+            tcp,
+            seed.value().wrapping_add((WARM_UP_ROUNDS + n) as u64),
+        ));
         eprintln!("  after round {}: RSS {}", n + 1, mib(target.settled_rss()));
     }
     left_open.extend(report(&outcomes, &format!("then {ROUNDS} rounds")));

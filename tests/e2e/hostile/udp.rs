@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use pathwise_tests::{Pathwise, Rng};
+use pathwise_tests::{Pathwise, Seed};
 
 use super::mutate::{Kind, Mutator};
 use super::{Target, assert_rss_held, mib};
@@ -207,15 +207,14 @@ fn read_answers(socket: &UdpSocket, buffer: &mut [u8], tally: &mut Tally) {
 #[test]
 fn a_million_hostile_datagrams_leave_it_serving_with_flat_memory() {
     let mut target = Target::start();
-    let seed = Rng::fresh_seed();
-    eprintln!("seed {seed:#x}");
+    let seed = Seed::for_test("a_million_hostile_datagrams_leave_it_serving_with_flat_memory");
 
-    let warm_up = storm(&target.pathwise, seed, WARM_UP);
+    let warm_up = storm(&target.pathwise, seed.value(), WARM_UP);
     warm_up.print("warm-up");
     let rss_warm = target.settled_rss();
     let drops_before = target.udp_drops();
 
-    let tally = storm(&target.pathwise, seed.wrapping_add(1), STORM);
+    let tally = storm(&target.pathwise, seed.value().wrapping_add(1), STORM);
     tally.print("storm");
     eprintln!(
         "  dropped by the kernel at pathwise's listener (buffer full): {}",

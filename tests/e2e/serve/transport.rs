@@ -115,3 +115,40 @@ fn query_header(id: u16, questions: u16) -> [u8; 12] {
     let [qd_hi, qd_lo] = questions.to_be_bytes();
     [id_hi, id_lo, 0x01, 0x00, qd_hi, qd_lo, 0, 0, 0, 0, 0, 0]
 }
+
+/// A client could make pathwise log a warning per packet: the DNS library logged `WARN
+/// incomplete or poorly formatted EDNS options` for each query whose OPT record ends inside
+/// an option. What a client controls is logged at debug level at most.
+#[test]
+fn a_malformed_edns_option_logs_no_warning_per_packet() {
+    let (_upstream, pathwise) = start(NATIVE_PATHS, "");
+    let mut query = pathwise_tests::wire::Query::new(0x4d21, V4ONLY, 1).to_bytes();
+    // The OPT record is last, with RDLENGTH 0: give it two bytes, an option code and no
+    // length, so that the option is cut short.
+    let length = query.len();
+    query[length - 2..].copy_from_slice(&2u16.to_be_bytes());
+    query.extend_from_slice(&[0xff, 0x00]);
+    let socket = client_socket();
+    for _ in 0..20 {
+        socket
+            .send_to(&query, pathwise.udp_addr())
+            .expect("send the query");
+        let mut reply = [0u8; 1500];
+        socket.recv(&mut reply).expect("an answer");
+    }
+    // The server still answers, and has logged what it logs, in order, since.
+    pathwise
+        .dig(V4ONLY, "A")
+        .run()
+        .answers_are("A", &[V4ONLY_A]);
+    let warnings: Vec<String> = pathwise
+        .log()
+        .into_iter()
+        .filter(|line| line.contains("WARN"))
+        .collect();
+    assert!(
+        warnings.is_empty(),
+        "no warning for what a client sent:\n{}",
+        warnings.join("\n")
+    );
+}

@@ -1,8 +1,10 @@
 //! The cache behind the listeners (docs/behaviour.md): TTLs count down, NXDOMAIN is cached, and an
 //! expired answer is served stale when upstream fails.
 //!
-//! Without tokio's `test-util` the clock cannot be paused, so this is one test with
-//! one real wait of 1.1s, checking everything that needs time to pass.
+//! The clock is tokio's, paused (`start_paused`, from the `test-util` feature the crate's
+//! tests enable): the second that passes is `tokio::time::advance`, not a real wait. While
+//! the UDP listener's blocking thread runs, tokio does not move a paused clock on its own, so
+//! time passes only where the test says so.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,7 +17,7 @@ use super::{Harness, V4, addresses, query, zone};
 use crate::testing::fake_upstream::{Action, Transport};
 
 /// Longer than the 1s TTL of `short.example.`, well under the 2s that would make the
-/// 300s TTL show 297.
+/// 300s TTL show 298.
 const WAIT: Duration = Duration::from_millis(1100);
 
 fn soa_ttl(message: &Message) -> u32 {
@@ -38,7 +40,7 @@ fn failing_zone(failing: Arc<AtomicBool>) -> impl Fn(&Message, Transport) -> Vec
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn cached_answers_count_down_and_expired_ones_are_served_stale() {
     let failing = Arc::new(AtomicBool::new(false));
     let server = Harness::start(failing_zone(Arc::clone(&failing)), |_| {}).await;
@@ -58,7 +60,7 @@ async fn cached_answers_count_down_and_expired_ones_are_served_stale() {
 
     // From here on upstream fails: fresh entries are served, expired ones need serve-stale.
     failing.store(true, Ordering::SeqCst);
-    tokio::time::sleep(WAIT).await;
+    tokio::time::advance(WAIT).await;
 
     let dual = client.ask(&a("dual.example.")).await;
     assert_eq!(dual.metadata.response_code, ResponseCode::NoError);

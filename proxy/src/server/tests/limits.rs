@@ -8,7 +8,13 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use tokio::io::AsyncWriteExt;
 
-use super::{Harness, SLOW, V4, aaaa_count, addresses, query, read_framed, write_framed, zone};
+use hickory_proto::op::Message;
+use tokio::sync::watch;
+
+use super::{
+    Action, Harness, PATIENCE, Transport, V4, aaaa_count, addresses, query, read_framed,
+    write_framed, zone,
+};
 
 /// The value of `pathwise_limited_total{limit="..."}` in a scrape.
 fn limited(server: &Harness, limit: &str) -> u64 {
@@ -76,32 +82,81 @@ async fn a_client_over_its_rate_gets_tc_over_udp_and_refused_over_tcp() {
     );
 }
 
+/// [`zone`], except that upstream holds an answer for `first.held.example.` until `first`
+/// is opened and one for `second.held.example.` until `second` is: a query waits on upstream
+/// exactly as long as the test needs, on a slow machine too.
+fn held_zone(
+    first: watch::Receiver<bool>,
+    second: watch::Receiver<bool>,
+) -> impl Fn(&Message, Transport) -> Vec<Action> + Send + Sync + 'static {
+    move |query, transport| {
+        let name = query.queries[0].name().to_string().to_ascii_lowercase();
+        let mut actions = zone(query, transport);
+        match name.as_str() {
+            "first.held.example." => actions.insert(0, Action::Hold(first.clone())),
+            "second.held.example." => actions.insert(0, Action::Hold(second.clone())),
+            _ => {}
+        }
+        actions
+    }
+}
+
+/// Waits until `condition` holds, checking every few milliseconds; fails the test after
+/// [`PATIENCE`], naming `what` it waited for.
+async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(Instant::now() < deadline, "waited {PATIENCE:?} for {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 #[tokio::test]
 async fn beyond_max_outstanding_a_query_is_answered_at_once() {
-    let server = Harness::start(zone, |config| config.upstream.max_outstanding = 1).await;
+    let (open_first, first) = watch::channel(false);
+    let (open_second, second) = watch::channel(false);
+    let server = Harness::start(held_zone(first, second), |config| {
+        config.upstream.max_outstanding = 1
+    })
+    .await;
     let client = server.client(1).await;
     let other = server.client(2).await;
 
-    // One query waits on the slow name; a second miss finds no slot: SERVFAIL at once.
-    client.send(&query("slow.example.", RecordType::A)).await;
-    tokio::time::sleep(SLOW / 3).await;
-    let started = Instant::now();
+    // One query waits on upstream, held there; a second miss finds no slot: SERVFAIL, without
+    // waiting for the slot (the held query would keep it past the client's patience).
+    client
+        .send(&query("first.held.example.", RecordType::A))
+        .await;
+    until("the held query upstream", || {
+        server.upstream_count("first.held.example.", RecordType::A) == 1
+    })
+    .await;
     let answer = other.ask(&query("dual.example.", RecordType::A)).await;
     assert_eq!(answer.metadata.response_code, ResponseCode::ServFail);
-    assert!(started.elapsed() < SLOW, "{:?}", started.elapsed());
     assert_eq!(limited(&server, "outstanding"), 1);
-    let slow = client.recv().await;
-    assert_eq!(slow.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(server.upstream_count("dual.example.", RecordType::A), 0);
+    open_first.send(true).unwrap();
+    let held = client.recv().await;
+    assert_eq!(held.metadata.response_code, ResponseCode::NoError);
 
-    // The slot is back: the same query is forwarded now.
+    // The slot is back (once the held query's task has ended): the same query is forwarded.
+    until("the slot back", || server.shared.resolving.count() == 0).await;
     let answer = other.ask(&query("dual.example.", RecordType::A)).await;
     assert_eq!(answer.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(server.upstream_count("dual.example.", RecordType::A), 1);
     // A cache hit needs no slot, whatever waits.
-    client.send(&query("slow.example.", RecordType::AAAA)).await;
-    tokio::time::sleep(SLOW / 3).await;
+    client
+        .send(&query("second.held.example.", RecordType::A))
+        .await;
+    until("the second held query upstream", || {
+        server.upstream_count("second.held.example.", RecordType::A) == 1
+    })
+    .await;
     let hit = other.ask(&query("dual.example.", RecordType::A)).await;
     assert_eq!(hit.metadata.response_code, ResponseCode::NoError);
     assert_eq!(limited(&server, "outstanding"), 1);
+    open_second.send(true).unwrap();
+    client.recv().await;
 }
 
 #[tokio::test]
@@ -120,14 +175,22 @@ async fn connections_beyond_max_tcp_per_client_are_closed() {
     );
     assert_eq!(limited(&server, "tcp_per_client"), 1);
 
+    // A closed one frees its place once the server has seen it close: until then a new
+    // connection is still one too many, and is closed in turn.
     drop(first);
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let mut again = server.connect().await;
-    write_framed(&mut again, &query("dual.example.", RecordType::A)).await;
-    assert!(
-        read_framed(&mut again).await.is_some(),
-        "a closed one frees its place"
-    );
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let mut again = server.connect().await;
+        write_framed(&mut again, &query("dual.example.", RecordType::A)).await;
+        if read_framed(&mut again).await.is_some() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a closed connection did not free its place in {PATIENCE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 #[tokio::test]

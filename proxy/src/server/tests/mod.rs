@@ -2,9 +2,13 @@
 //! real pipeline, and a scripted fake upstream whose received queries the tests read. The path
 //! state comes from a `watch` channel the test holds; settings are swapped as SIGHUP does.
 //!
-//! Time: the crate's tokio has no `test-util`, so the clock cannot be paused; the cache tests
-//! share one real wait of 1.1s, and the other waits (upstream timeout, the lone-AAAA hold, the
-//! TCP idle timeout) are a few hundred milliseconds each.
+//! Time: the clock is tokio's. Where a test only needs time to pass between queries (a TTL,
+//! the pair window) it pauses it (`start_paused`, from the `test-util` feature the crate's
+//! tests enable) and moves it with `tokio::time::advance`: while the UDP listener's blocking
+//! thread runs, tokio does not move a paused clock on its own. Where pathwise itself must
+//! wait (the upstream timeout, the lone-AAAA hold, the TCP read timeout) the wait is real and
+//! a few hundred milliseconds; where a test needs a query to stay with upstream, the fake
+//! holds it until the test lets it go (`Action::Hold`) instead of a delay the test races.
 
 mod cache;
 mod changes;

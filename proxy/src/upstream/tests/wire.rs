@@ -3,6 +3,8 @@
 
 use hickory_proto::op::{Edns, Message, Query};
 use hickory_proto::rr::{Name, RecordType};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 
 use super::query;
 use crate::upstream::wire::{
@@ -154,14 +156,47 @@ fn edns_udp_size_is_read_from_the_opt_record() {
     assert_eq!(edns_udp_size(&message.to_vec().unwrap()), Some(1232));
 }
 
+/// The seed of [`garbage_never_panics`]: `PWTEST_SEED` (`0x...` or decimal) replays a
+/// run; else a fresh one. Printed when the test fails, while this lives.
+struct Seed(u64);
+
+impl Seed {
+    fn new() -> Self {
+        let seed = std::env::var("PWTEST_SEED").map_or_else(
+            |_| rand::random(),
+            |text| {
+                let parsed = match text.trim().strip_prefix("0x") {
+                    Some(hex) => u64::from_str_radix(hex, 16).ok(),
+                    None => text.trim().parse().ok(),
+                };
+                parsed.unwrap_or_else(|| panic!("PWTEST_SEED={text:?} is not a number"))
+            },
+        );
+        Self(seed)
+    }
+}
+
+impl Drop for Seed {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "failed with seed {:#x}; replay it with PWTEST_SEED={:#x}",
+                self.0, self.0
+            );
+        }
+    }
+}
+
 #[test]
 fn garbage_never_panics() {
+    let seed = Seed::new();
+    let mut rng = StdRng::seed_from_u64(seed.0);
     let sent = query("www.example.", RecordType::A);
     let response = as_response(&sent);
     for round in 0..20_000 {
         let mut bytes = if round % 2 == 0 {
-            let mut bytes = vec![0; rand::random_range(0..64)];
-            rand::fill(&mut bytes[..]);
+            let mut bytes = vec![0; rng.random_range(0..64)];
+            rng.fill(&mut bytes[..]);
             bytes
         } else {
             response.clone()
@@ -169,8 +204,8 @@ fn garbage_never_panics() {
         // Mangle a few bytes of the valid answer, or the random ones further.
         for _ in 0..3 {
             if !bytes.is_empty() {
-                let at = rand::random_range(0..bytes.len());
-                bytes[at] = rand::random();
+                let at = rng.random_range(0..bytes.len());
+                bytes[at] = rng.random();
             }
         }
         let _ = answers(&sent, &bytes);
