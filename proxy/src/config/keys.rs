@@ -57,10 +57,11 @@ section! {
         /// A TCP connection that sends no query for this long is closed; so is one whose
         /// client does not read an answer for this long.
         tcp_idle_timeout: Duration = Duration::from_secs(10), Timeout, Sighup;
-        /// At most this many TCP connections at once; more wait for a slot.
+        /// At most this many TCP connections at once, over every listen address together;
+        /// more wait for a slot.
         max_tcp_connections: usize = 256, Count<1>, Sighup;
-        /// At most this many TCP connections at once from one client address; more are closed
-        /// as they arrive.
+        /// At most this many TCP connections at once from one client address, over every listen
+        /// address together; more are closed as they arrive.
         max_tcp_per_client: usize = 32, Count<1>, Sighup;
         /// Once the first byte of a TCP message has arrived, the rest must follow within this,
         /// or the connection is closed.
@@ -93,8 +94,9 @@ section! {
         resolv_conf: PathBuf = PathBuf::from("/etc/resolv.conf"), File, Sighup;
         /// A PEM file of CA certificates trusted for tls:// servers besides the system's roots.
         tls_ca_file: Option<PathBuf> = None, OptionalFile, Sighup;
-        /// At most this many client queries wait on upstream at once; beyond it a query is
-        /// answered at once from stale data (cache.serve_stale) or with SERVFAIL.
+        /// At most this many client queries wait at once (on upstream, the A lookup or the
+        /// lone-AAAA hold); beyond it a query is answered at once from the cache, stale data
+        /// included (cache.serve_stale), or with SERVFAIL.
         max_outstanding: usize = 4096, Count<1>, Sighup;
         /// Mix the case of the question sent upstream (DNS 0x20) and accept only an answer in
         /// the same case.

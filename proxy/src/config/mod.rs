@@ -40,6 +40,13 @@ impl Config {
         Section::keep_restart_only(self, new, &mut kept);
         kept
     }
+
+    /// The rules between keys (no upstream that is pathwise itself, TTL bounds in order, ...),
+    /// for a config assembled after loading: a reload checks the config it would put in force,
+    /// whose restart-only keys are the old ones.
+    pub fn check_rules(&self) -> Result<(), ConfigError> {
+        rules::check(self)
+    }
 }
 
 impl PolicySection {

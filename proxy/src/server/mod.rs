@@ -175,7 +175,17 @@ fn reload_settings(shared: &Arc<Shared>, reload: &Reloader, reloaded: &Reloaded)
         }
     };
     let old = shared.settings();
-    for key in old.config.keep_restart_only(&mut config) {
+    let kept = old.config.keep_restart_only(&mut config);
+    // The file was checked as written; what is put in force mixes it with the old
+    // restart-only values (e.g. an upstream on an address pathwise still listens on).
+    if let Err(error) = config.check_rules() {
+        tracing::error!(
+            "config reload refused, the old config keeps serving: {error} (with the restart-only \
+             keys as they are until the next restart)"
+        );
+        return;
+    }
+    for key in kept {
         tracing::warn!("config reload: {key} changes take effect at the next restart");
     }
     match Settings::succeeding(config, &old) {

@@ -137,3 +137,19 @@ fn docs_configuration_md_holds_the_reference() {
          `UPDATE_DOCS=1 cargo nextest run -p pathwise reference`, then review the diff"
     );
 }
+
+/// Regression: a reload that moved `listen.addresses` and pointed an upstream at the address
+/// still being served passed the checks (made on the file as written), then the old address
+/// was kept in force: a forwarding loop. The config to be put in force is checked too.
+#[test]
+fn the_config_a_reload_would_put_in_force_is_checked_with_the_old_listen_addresses() {
+    let old = from_text("[listen]\naddresses = [\"127.0.0.1:5353\"]").unwrap();
+    let mut new = from_text(
+        "[listen]\naddresses = [\"127.0.0.1:5454\"]\n[upstream]\nservers = [\"127.0.0.1:5353\"]",
+    )
+    .unwrap();
+    assert_eq!(old.keep_restart_only(&mut new), ["listen.addresses"]);
+    let error = new.check_rules().unwrap_err().to_string();
+    assert!(error.contains("upstream.servers[0]"), "{error}");
+    assert!(error.contains("forwarding loop"), "{error}");
+}
