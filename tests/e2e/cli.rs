@@ -3,7 +3,7 @@
 //! `resolve` against a server that fails, and `serve`'s bad flags.
 
 use pathwise_tests::wire::response;
-use pathwise_tests::{FakeUpstream, Run};
+use pathwise_tests::{FakeUpstream, Pathwise, Run};
 use serde_json::json;
 
 /// Wikipedia's Teredo example (RFC 4380 section 4 layout): server 65.54.227.120, cone flag,
@@ -183,6 +183,18 @@ fn bad_listen_or_upstream_exits_2_with_one_line_naming_it() {
                 address (IP[:port], e.g. 127.0.0.1:53 or [::1]:53)\n",
         "expected the whole message",
     );
+}
+
+/// Regression: `--upstream 127.0.0.1:53` was refused as a forwarding loop, checked against
+/// the default listen address even when `--listen` moved it (`serve --listen 127.0.0.1:5353
+/// --upstream 127.0.0.1:53`, the unprivileged way to sit in front of a local resolver).
+#[test]
+fn upstream_on_the_default_port_is_accepted_when_pathwise_listens_elsewhere() {
+    let pathwise = Pathwise::start(
+        "[upstream]\ntimeout = \"200ms\"\n",
+        &["--upstream", "127.0.0.1:53", "--metrics", "off"],
+    );
+    pathwise.wait_for_log("upstream 127.0.0.1:53", std::time::Duration::from_secs(5));
 }
 
 /// `pathwise resolve NAME` printed nothing and exited 0 when the server answered SERVFAIL.

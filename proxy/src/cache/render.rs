@@ -54,7 +54,7 @@ pub struct Capped {
     pub soa_ttls: Vec<u32>,
 }
 
-/// Header bits patched per client.
+// Header bits patched per client, and the fixed sizes and types the walker needs.
 const RD: u8 = 0x01;
 const CD: u8 = 0x10;
 const HEADER: usize = 12;

@@ -42,8 +42,10 @@ fn parse_server(text: &str) -> Result<SocketAddr, String> {
 
 /// How long each query may take.
 const TIMEOUT: Duration = Duration::from_secs(3);
-/// The explicit-ask option pathwise honours by default (docs/behaviour.md).
-const EXPLICIT_OPTION: u16 = 65432;
+/// The explicit-ask option pathwise honours by default (`policy.explicit.edns_option`).
+fn explicit_option() -> u16 {
+    crate::config::ExplicitConfig::default().edns_option
+}
 
 /// Asks A then AAAA as getaddrinfo does, and AAAA once more with the explicit-ask option to
 /// learn whether the server withheld AAAA records; prints the addresses in connect order.
@@ -89,7 +91,8 @@ pub fn run(args: &ResolveArgs) -> anyhow::Result<()> {
         if aaaa_filtered {
             writeln!(
                 out,
-                "# the server withheld AAAA records (ask with EDNS option {EXPLICIT_OPTION} to get them)"
+                "# the server withheld AAAA records (ask with EDNS option {} to get them)",
+                explicit_option()
             )?;
         }
     }
@@ -132,7 +135,7 @@ async fn ask(
     edns.set_max_payload(1232);
     if explicit {
         edns.options_mut()
-            .insert(EdnsOption::Unknown(EXPLICIT_OPTION, Vec::new()));
+            .insert(EdnsOption::Unknown(explicit_option(), Vec::new()));
     }
     query.edns = Some(edns);
     let answer = client::exchange(server, &query, TIMEOUT).await?;

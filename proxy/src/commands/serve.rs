@@ -1,6 +1,5 @@
 //! `pathwise [serve]`: load the config, set up logging, and run the server until stopped.
 
-use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -15,7 +14,7 @@ use std::sync::Arc;
 
 use pathwise_policy::PathState;
 
-use crate::config::{self, Config, ConfigError, Flags, LogFormat};
+use crate::config::{self, Config, Flags, LogFormat, UpstreamSpec};
 use crate::metrics::Metrics;
 use crate::paths::Watcher;
 use crate::server;
@@ -58,39 +57,17 @@ impl ServeArgs {
     }
 }
 
-/// `--listen ADDR`, checked as `listen.addresses` checks it, so that a bad one is a bad
-/// argument (one line naming it, exit 2) rather than a bad configuration.
+/// `--listen ADDR`, read as a `listen.addresses` entry is, so that a bad one is a bad
+/// argument (one line naming it, exit 2) rather than a bad configuration. Only the value
+/// itself is checked here: the rules between keys (e.g. an upstream on a listen address) need
+/// the whole configuration, and `load` checks them.
 fn parse_listen(text: &str) -> Result<String, String> {
-    check_flag(Flags {
-        listen: vec![text.to_owned()],
-        ..Flags::default()
-    })
-    .map(|()| text.to_owned())
+    config::parse_listen_address(text).map(|_| text.to_owned())
 }
 
-/// `--upstream SERVER`, checked as `upstream.servers` checks it (see [`parse_listen`]).
+/// `--upstream SERVER`, read as an `upstream.servers` entry is (see [`parse_listen`]).
 fn parse_upstream(text: &str) -> Result<String, String> {
-    check_flag(Flags {
-        upstream: vec![text.to_owned()],
-        ..Flags::default()
-    })
-    .map(|()| text.to_owned())
-}
-
-/// The problem with the one flag in `flags`, as the configuration's own validation finds it
-/// over the defaults; errors about other keys are not the flag's, and are left to `load`.
-fn check_flag(flags: Flags) -> Result<(), String> {
-    let key = if flags.listen.is_empty() {
-        "upstream.servers"
-    } else {
-        "listen.addresses"
-    };
-    match config::load(None, &HashMap::new(), &flags) {
-        Err(ConfigError::Invalid {
-            key: bad, problem, ..
-        }) if bad.starts_with(key) => Err(problem),
-        _ => Ok(()),
-    }
+    text.parse::<UpstreamSpec>().map(|_| text.to_owned())
 }
 
 /// Runs the server; returns once it has stopped cleanly.

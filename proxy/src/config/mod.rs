@@ -26,7 +26,10 @@ pub use keys::{
 };
 pub use load::{Flags, load, load_file, process_env};
 pub use section::{KeyDoc, Reload};
-pub use value::{LogFormat, PathOverride, Strategy, UpstreamSpec, format_duration, parse_duration};
+pub use value::{
+    LogFormat, PathOverride, Strategy, UpstreamSpec, format_duration, parse_duration,
+    parse_listen_address,
+};
 
 use pathwise_policy::{PolicyConfig, PolicyTable};
 use section::Section;

@@ -112,7 +112,7 @@ pub(crate) fn parse_ip_port(text: &str, default_port: u16) -> Option<SocketAddr>
 }
 
 /// A `listen.addresses` entry: `IP[:port]`, port 53 by default, 0 for any free port.
-pub(crate) fn parse_listen_address(text: &str) -> Result<SocketAddr, String> {
+pub fn parse_listen_address(text: &str) -> Result<SocketAddr, String> {
     parse_ip_port(text, 53).ok_or_else(|| {
         format!("{text:?} is not an address (IP[:port], e.g. 127.0.0.1:53 or [::1]:53)")
     })

@@ -43,24 +43,24 @@ pub(crate) fn admit(
     }
     // Before any further work, so that outsiders learn nothing but REFUSED (open-resolver guard).
     if !allow.iter().any(|net| net.contains(&client.ip())) {
-        return refuse(&metadata, None, ResponseCode::Refused);
+        return ladder_answer(&metadata, None, ResponseCode::Refused);
     }
     // NOTIFY, UPDATE and the rest are not a stub resolver's business.
     if metadata.op_code != OpCode::Query {
-        return refuse(&metadata, None, ResponseCode::NotImp);
+        return ladder_answer(&metadata, None, ResponseCode::NotImp);
     }
     // An unparsable question or record: FORMERR, since the header could be read.
     let Ok(mut query) = Message::from_vec(packet) else {
-        return refuse(&metadata, None, ResponseCode::FormErr);
+        return ladder_answer(&metadata, None, ResponseCode::FormErr);
     };
     // A query has exactly one question (RFC 9619).
     let [question] = query.queries.as_slice() else {
-        return refuse(&metadata, Some(&query), ResponseCode::FormErr);
+        return ladder_answer(&metadata, Some(&query), ResponseCode::FormErr);
     };
     let qtype = question.query_type;
     // Zone transfers are for authoritative servers, not a stub.
     if matches!(qtype, RecordType::AXFR | RecordType::IXFR) {
-        return refuse(&metadata, Some(&query), ResponseCode::NotImp);
+        return ladder_answer(&metadata, Some(&query), ResponseCode::NotImp);
     }
     let client_edns = query.edns.clone();
     let (edns_option_present, wire) = strip_own_option(&mut query, packet, edns_option);
@@ -82,7 +82,9 @@ pub(crate) fn admit(
     }))
 }
 
-fn refuse(
+/// The ladder's error answer `rcode` (REFUSED, NOTIMP or FORMERR) to the query whose header is
+/// `header` (and, where it parsed, its message).
+fn ladder_answer(
     header: &hickory_proto::op::Metadata,
     query: Option<&Message>,
     rcode: ResponseCode,

@@ -98,7 +98,12 @@ impl Pipeline {
         Ask {
             signals,
             hold,
-            a_record: self.a_record_cached(context, key),
+            // After a hold the cache is asked again (the A query may have come meanwhile).
+            a_record: if hold {
+                ARecord::Unknown
+            } else {
+                self.a_record_cached(context, key)
+            },
             may_fetch: wait != Wait::Never,
         }
     }

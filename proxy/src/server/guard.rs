@@ -3,15 +3,19 @@
 //!
 //! A panic while handling one query (a bug: nothing a client sends should cause one) costs
 //! that query only: it is caught around the synchronous pipeline and around the resolving
-//! task, counted in `pathwise_query_panics_total` and logged once with the packet's size. A
+//! task, counted in `pathwise_query_panics_total` and logged with the packet's size (at most one
+//! line every [`LOG_EVERY`], saying how many were not logged: whoever found the panic may send
+//! the packet again and again). A
 //! listener loop that ends while the server is not stopping is recorded in [`Liveness`], and
 //! `/healthz` then fails naming it, so that a supervisor restarts the process.
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
@@ -43,43 +47,69 @@ pub(crate) fn survive_async<F: Future>(
     future: F,
 ) -> Survive<F> {
     Survive {
-        future: Box::pin(future),
+        future,
         metrics,
         transport,
         size,
     }
 }
 
-/// The future of [`survive_async`].
-pub(crate) struct Survive<F> {
-    future: Pin<Box<F>>,
-    metrics: Arc<Metrics>,
-    transport: Transport,
-    size: usize,
+pin_project_lite::pin_project! {
+    /// The future of [`survive_async`]: `F` in place, no allocation of its own.
+    pub(crate) struct Survive<F> {
+        #[pin]
+        future: F,
+        metrics: Arc<Metrics>,
+        transport: Transport,
+        size: usize,
+    }
 }
 
 impl<F: Future> Future for Survive<F> {
     type Output = Option<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        match catch_unwind(AssertUnwindSafe(|| this.future.as_mut().poll(cx))) {
+        let this = self.project();
+        let future = this.future;
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Ready(value)) => Poll::Ready(Some(value)),
             Ok(Poll::Pending) => Poll::Pending,
             // Not polled again: the caller sees the end of the future.
             Err(_) => {
-                panicked(&this.metrics, this.transport, this.size);
+                panicked(this.metrics, *this.transport, *this.size);
                 Poll::Ready(None)
             }
         }
     }
 }
 
+/// The least time between two log lines about panics.
+pub(crate) const LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// When a panic was last logged (seconds since the epoch), and how many since were not.
+static LAST_LOGGED: AtomicU64 = AtomicU64::new(0);
+static NOT_LOGGED: AtomicU64 = AtomicU64::new(0);
+
 fn panicked(metrics: &Metrics, transport: Transport, size: usize) {
     metrics.record_panic(transport);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    let last = LAST_LOGGED.load(Ordering::Relaxed);
+    let due = last == 0 || now >= last + LOG_EVERY.as_secs();
+    if !due
+        || LAST_LOGGED
+            .compare_exchange(last, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        NOT_LOGGED.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    let not_logged = NOT_LOGGED.swap(0, Ordering::Relaxed);
     tracing::error!(
         transport = transport.as_str(),
         size,
+        not_logged,
         "handling a query panicked: that query is dropped, the listener goes on"
     );
 }

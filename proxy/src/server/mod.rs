@@ -71,7 +71,7 @@ async fn bind_http(address: std::net::SocketAddr) -> Result<tokio::net::TcpListe
     Ok(listener)
 }
 
-/// Runs the server until SIGTERM or SIGINT, then drains in-flight queries and returns.
+/// Runs the server until SIGTERM or SIGINT, then drains the queries being resolved and returns.
 pub async fn run(
     config: Config,
     paths: watch::Receiver<pathwise_policy::PathState>,
@@ -135,7 +135,7 @@ pub async fn run(
     }
     tracing::info!(
         resolving = shared.resolving.count(),
-        "stopping: draining queries in flight"
+        "stopping: draining the queries being resolved"
     );
     let _ = stop.send(true);
     for task in loops {
@@ -145,7 +145,7 @@ pub async fn run(
     if left > 0 {
         tracing::warn!(
             left,
-            "stopped with queries still in flight after {drain_limit:?}"
+            "stopped with queries still being resolved after {drain_limit:?}"
         );
     }
     tracing::info!("stopped");
@@ -210,7 +210,7 @@ fn reload_settings(shared: &Arc<Shared>, reload: &Reloader, reloaded: &Reloaded)
     }
 }
 
-/// How long a shutdown waits for queries in flight: long enough for one to fail over through
+/// How long a shutdown waits for the queries being resolved: long enough for one to fail over through
 /// every upstream, at most 10s.
 fn drain_limit(config: &Config) -> Duration {
     let servers = u32::try_from(config.upstream.servers.len().max(1)).unwrap_or(u32::MAX);

@@ -177,7 +177,9 @@ impl Pipeline {
         let facts = entry.facts();
         let ask = self.ask(settings, context, key, facts, paths, Wait::Never);
         let Verdict::Send(decision) = self.verdict(settings, paths, context, facts, &ask) else {
-            // Not reached: an ask gathered with `Wait::Never` neither holds nor looks up.
+            // Not reached: an ask gathered with `Wait::Never` neither holds nor looks up. Should
+            // that change, SERVFAIL is still an answer; tests catch it first.
+            debug_assert!(false, "Wait::Never gave a verdict that waits");
             return self.fail(context, ResponseCode::ServFail);
         };
         let answer = entry.response_at(age, stale);

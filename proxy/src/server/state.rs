@@ -1,5 +1,6 @@
 //! What the pipeline shares across queries: the settings a reload swaps, and the state that
-//! outlives a reload (cache, in-flight queries, the A-query tracker, the path state).
+//! outlives a reload (cache, the upstream fetches and the queries being resolved, the A-query tracker, the path
+//! state, the rate buckets, the upstream servers' state).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};

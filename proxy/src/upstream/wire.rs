@@ -13,7 +13,7 @@ const MAX_POINTER_HOPS: u8 = 32;
 /// RR type of the EDNS(0) pseudo-record (RFC 6891 section 6.1.2).
 const TYPE_OPT: u16 = 41;
 
-/// RCODEs 1, 2, 4 and 5 (RFC 1035 section 4.1.1).
+// RCODEs 1, 2, 4 and 5 (RFC 1035 section 4.1.1).
 const RCODE_FORMERR: u8 = 1;
 const RCODE_SERVFAIL: u8 = 2;
 const RCODE_NOTIMP: u8 = 4;

@@ -153,7 +153,7 @@ fn the_rendered_and_the_slow_path_give_the_same_bytes() {
     }
     assert_eq!(compared, 7 * 3 * 2 * 4);
     assert_ne!(
-        upstream_answer("nx.example.", RecordType::A)
+        upstream_answer("nx.example.", RecordType::AAAA)
             .metadata
             .response_code,
         ResponseCode::NoError,
