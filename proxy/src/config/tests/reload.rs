@@ -153,3 +153,57 @@ fn the_config_a_reload_would_put_in_force_is_checked_with_the_old_listen_address
     assert!(error.contains("upstream.servers[0]"), "{error}");
     assert!(error.contains("forwarding loop"), "{error}");
 }
+
+/// The defaults that README.md and the docs quote in prose, "`dotted.key` (VALUE" or
+/// "`dotted.key` (default VALUE", are the definitions' own: a changed default fails here until
+/// the prose says it too.
+#[test]
+fn defaults_quoted_in_the_prose_are_the_definitions() {
+    let defaults: std::collections::HashMap<&str, String> = Config::reference()
+        .into_iter()
+        .filter_map(|key| Some((key.key, key.default?.trim_matches('"').to_owned())))
+        .collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut quoted = 0;
+    let mut wrong = Vec::new();
+    for page in [
+        "README.md",
+        "docs/behaviour.md",
+        "docs/metrics.md",
+        "docs/architecture.md",
+    ] {
+        let text = std::fs::read_to_string(root.join(page)).unwrap();
+        for (at, _) in text.match_indices("` (") {
+            let Some(open) = text[..at].rfind('`') else {
+                continue;
+            };
+            let key = &text[open + 1..at];
+            let Some(default) = defaults.get(key) else {
+                continue;
+            };
+            let after = &text[at + 3..];
+            let after = after.strip_prefix("default ").unwrap_or(after);
+            let value: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+                .collect();
+            // Prose in the parentheses ("e.g. ...", "defaults 0s and 1d") is not a default.
+            let prose = matches!(value.as_str(), "e.g." | "defaults");
+            let plain = !value.is_empty() && !prose && !default.contains(['[', ' ', ',']);
+            if !plain {
+                continue;
+            }
+            quoted += 1;
+            if value != *default {
+                wrong.push(format!(
+                    "{page}: `{key}` ({value}...; the default is {default}"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(
+        quoted >= 10,
+        "only {quoted} quoted defaults found: is the pattern still right?"
+    );
+}
